@@ -1,0 +1,1 @@
+"""Users, roles, scopes, sign-in and API tokens."""

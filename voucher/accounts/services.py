@@ -1,0 +1,156 @@
+"""Account use cases: create users, authenticate, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from voucher.accounts.access import Actor
+from voucher.accounts.models import ApiToken, User
+from voucher.accounts.roles import ROLE_LABELS, Role
+from voucher.accounts.rules import check_binding, check_password_strength
+from voucher.audit.services import record
+from voucher.db import db, unit_of_work, utcnow
+from voucher.errors import Conflict, NotFound, ValidationFailed
+
+TOKEN_PREFIX = "gzv_"  # noqa: S105 — a public marker of our tokens, not a secret
+_DUMMY_HASH = generate_password_hash("timing-equaliser-not-a-password")
+
+
+def actor_for(user: User) -> Actor:
+    """The actor (with scope) a signed-in user acts as."""
+    return Actor(
+        user_id=user.id,
+        role=Role(user.role),
+        label=f"{user.username}({ROLE_LABELS[Role(user.role)]})",
+        district=user.district,
+        unit_id=user.unit_id,
+    )
+
+
+def create_user(
+    actor: Actor,
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    role: Role | str,
+    district: str | None = None,
+    unit_id: int | None = None,
+) -> User:
+    """Create a staff account (city officers and the command line only)."""
+    actor.require(Role.CITY)
+    try:
+        role = Role(role)
+    except ValueError:
+        raise ValidationFailed(_l("未知角色：%(r)s", r=role), code="role_unknown") from None
+    username = username.strip()
+    if not username or len(username) > 64:
+        raise ValidationFailed(_l("用户名不能为空且不超过 64 个字符"), code="username_invalid")
+    check_password_strength(password)
+    district = check_binding(role, district, unit_id)
+    with unit_of_work() as session:
+        if session.execute(select(User.id).where(User.username == username)).first():
+            raise Conflict(_l("用户名 %(u)s 已存在", u=username), code="username_taken")
+        user = User(
+            username=username,
+            display_name=display_name.strip() or username,
+            password_hash=generate_password_hash(password),
+            role=role.value,
+            district=district,
+            unit_id=unit_id,
+        )
+        session.add(user)
+        session.flush()
+        record(actor, "user.created", "user", user.id, {"role": role.value, "district": district})
+    return user
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """Return the active user with these credentials, or None (same cost either way)."""
+    user = db.session.execute(
+        select(User).where(User.username == username.strip())
+    ).scalar_one_or_none()
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    return user
+
+
+def note_login(user: User) -> None:
+    """Record a successful sign-in."""
+    with unit_of_work():
+        db.session.merge(user).last_login_at = utcnow()
+        record(actor_for(user), "user.login", "user", user.id)
+
+
+def set_password(actor: Actor, user_id: int, password: str) -> None:
+    """Set a user's password (the user themself, a city officer, or the command line)."""
+    if actor.user_id != user_id:
+        actor.require(Role.CITY)
+    check_password_strength(password)
+    with unit_of_work() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound(_l("未找到该用户"))
+        user.password_hash = generate_password_hash(password)
+        record(actor, "user.password_set", "user", user.id)
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_api_token(actor: Actor, user_id: int, name: str) -> str:
+    """Create an API token for a user; the plain token is returned once and never stored."""
+    if actor.user_id != user_id:
+        actor.require(Role.CITY)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with unit_of_work() as session:
+        if session.get(User, user_id) is None:
+            raise NotFound(_l("未找到该用户"))
+        row = ApiToken(
+            user_id=user_id,
+            name=name.strip()[:64] or "api",
+            prefix=token[:12],
+            token_hash=_token_digest(token),
+        )
+        session.add(row)
+        session.flush()
+        record(actor, "api_token.issued", "user", user_id, {"token_id": row.id, "name": row.name})
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user behind a bearer token, or None if unknown or revoked."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = db.session.execute(
+        select(ApiToken).where(ApiToken.token_hash == _token_digest(token))
+    ).scalar_one_or_none()
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    return row.user
+
+
+def revoke_api_token(actor: Actor, token_id: int) -> None:
+    """Revoke a token (its owner or a city officer)."""
+    with unit_of_work() as session:
+        row = session.get(ApiToken, token_id)
+        if row is None or (row.user_id != actor.user_id and not actor.is_system):
+            actor.require(Role.CITY)
+        if row is None:
+            raise NotFound(_l("未找到该令牌"))
+        row.revoked_at = utcnow()
+        record(actor, "api_token.revoked", "user", row.user_id, {"token_id": token_id})
+
+
+def list_users() -> list[User]:
+    """Every staff account, by username."""
+    return list(db.session.execute(select(User).order_by(User.username)).scalars())

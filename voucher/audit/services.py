@@ -1,0 +1,146 @@
+"""Record events inside business transactions; seal them into the chain; verify the chain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select, text
+
+from voucher.audit.models import AuditEvent, AuditSeal
+from voucher.audit.rules import GENESIS, canonical_event, link_hash
+from voucher.db import db, unit_of_work, utcnow
+
+if TYPE_CHECKING:
+    from voucher.accounts.access import Actor
+
+SEAL_LOCK_KEY = 0x766F7563  # "vouc": the PostgreSQL advisory lock that serialises sealers
+SEAL_BATCH = 5_000
+
+
+def record(
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: Any,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append an event to the current transaction; it commits (or not) with the business change."""
+    event = AuditEvent(
+        at=utcnow(),
+        actor_id=actor.user_id,
+        actor=actor.label,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        data=data or {},
+    )
+    db.session.add(event)
+    return event
+
+
+def _event_bytes(event: AuditEvent) -> bytes:
+    return canonical_event(
+        event_id=event.id,
+        at=event.at,
+        actor_id=event.actor_id,
+        actor=event.actor,
+        action=event.action,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        data=event.data,
+    )
+
+
+def seal_pending() -> int:
+    """Chain every unsealed event, in id order, one sealer at a time; return how many."""
+    sealed = 0
+    while True:
+        with unit_of_work(run_hooks=False) as session:
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEAL_LOCK_KEY})
+            last = session.execute(
+                select(AuditSeal.hash).order_by(AuditSeal.seq.desc()).limit(1)
+            ).scalar()
+            pending = (
+                session.execute(
+                    select(AuditEvent)
+                    .outerjoin(AuditSeal, AuditSeal.event_id == AuditEvent.id)
+                    .where(AuditSeal.seq.is_(None))
+                    .order_by(AuditEvent.id)
+                    .limit(SEAL_BATCH)
+                )
+                .scalars()
+                .all()
+            )
+            prev = last or GENESIS
+            for event in pending:
+                link = link_hash(prev, _event_bytes(event))
+                session.add(AuditSeal(event_id=event.id, prev_hash=prev, hash=link))
+                prev = link
+            sealed += len(pending)
+        if len(pending) < SEAL_BATCH:
+            return sealed
+
+
+@dataclass(frozen=True)
+class ChainBreach:
+    """One place where the chain does not hold."""
+
+    seq: int | None
+    event_id: int | None
+    problem: str
+
+
+def _walk(batch: int = 2_000) -> Iterator[tuple[AuditSeal, AuditEvent | None]]:
+    after = 0
+    while True:
+        rows = db.session.execute(
+            select(AuditSeal, AuditEvent)
+            .outerjoin(AuditEvent, AuditEvent.id == AuditSeal.event_id)
+            .where(AuditSeal.seq > after)
+            .order_by(AuditSeal.seq)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1][0].seq
+
+
+def verify_chain() -> tuple[int, list[ChainBreach], str]:
+    """Walk the chain from the genesis; return (rows checked, breaches in order, head hash)."""
+    breaches: list[ChainBreach] = []
+    expected_prev = GENESIS
+    checked = 0
+    for seal, event in _walk():
+        checked += 1
+        if seal.prev_hash != expected_prev:
+            breaches.append(
+                ChainBreach(seal.seq, seal.event_id, "前一条封存记录被删除或篡改（链接断开）")
+            )
+        if event is None:
+            breaches.append(ChainBreach(seal.seq, seal.event_id, "审计记录已被删除"))
+        elif link_hash(seal.prev_hash, _event_bytes(event)) != seal.hash:
+            breaches.append(ChainBreach(seal.seq, seal.event_id, "审计记录内容已被篡改"))
+        expected_prev = seal.hash
+    unsealed = db.session.execute(
+        select(func.count(AuditEvent.id))
+        .outerjoin(AuditSeal, AuditSeal.event_id == AuditEvent.id)
+        .where(AuditSeal.seq.is_(None))
+    ).scalar_one()
+    if unsealed:
+        breaches.append(ChainBreach(None, None, f"{unsealed} 条审计记录尚未封存"))
+    return checked, breaches, expected_prev
+
+
+def events_for(object_type: str, object_id: Any) -> list[AuditEvent]:
+    """The timeline of one object, oldest first."""
+    return list(
+        db.session.execute(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
+            .order_by(AuditEvent.id)
+        ).scalars()
+    )

@@ -1,0 +1,253 @@
+"""Command line: ``voucher init | demo | users | catalogue | audit | keys`` (and Flask's own)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+
+from voucher.accounts.access import Actor
+from voucher.errors import DomainError
+
+SYSTEM = Actor.system("cli")
+
+
+def _fail(exc: DomainError) -> None:
+    click.secho(f"错误：{exc}", fg="red", err=True)
+    for key, value in exc.errors.items():
+        click.echo(f"  {key}: {value}", err=True)
+    sys.exit(1)
+
+
+@click.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Migrate the database, load the catalogue and make sure a signing key exists."""
+    from voucher.catalog.services import load_catalogue
+    from voucher.issuance.keys import ensure_active_key
+
+    upgrade()
+    added, changed = load_catalogue(SYSTEM)
+    key = ensure_active_key(SYSTEM)
+    click.echo(f"数据库已迁移；目录新增 {added} 条、更新 {changed} 条；签名密钥 {key.kid}")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load the demo accounts, units and trainees (idempotent) and print the logins."""
+    from voucher.demo import load_demo
+
+    try:
+        logins = load_demo()
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"演示账号（密码均为 {logins[0].password}）：")
+    for login in logins:
+        click.echo(f"  {login.username:<8} {login.role}")
+
+
+@click.group("users")
+def users_group() -> None:
+    """Staff accounts."""
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", default="", help="显示名称")
+@click.option(
+    "--role",
+    type=click.Choice(["city_officer", "district_officer", "unit_operator", "finance_officer"]),
+    required=True,
+)
+@click.option("--district", default=None, help="区名或区划代码（区人社局经办人）")
+@click.option("--unit-id", type=int, default=None, help="培训机构编号（培训机构操作员）")
+@click.password_option()
+@with_appcontext
+def users_create(
+    username: str,
+    display_name: str,
+    role: str,
+    district: str | None,
+    unit_id: int | None,
+    password: str,
+) -> None:
+    """Create a staff account."""
+    from voucher.accounts.services import create_user
+
+    try:
+        user = create_user(
+            SYSTEM,
+            username=username,
+            display_name=display_name or username,
+            password=password,
+            role=role,
+            district=district,
+            unit_id=unit_id,
+        )
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"已创建用户 {user.username}（编号 {user.id}）")
+
+
+@users_group.command("list")
+@with_appcontext
+def users_list() -> None:
+    """List staff accounts."""
+    from voucher.accounts.services import list_users
+
+    for user in list_users():
+        binding = user.district or (f"unit {user.unit_id}" if user.unit_id else "")
+        state = "" if user.active else "（停用）"
+        click.echo(f"{user.id:>4} {user.username:<16} {user.role:<18} {binding}{state}")
+
+
+@users_group.command("passwd")
+@click.argument("username")
+@click.password_option()
+@with_appcontext
+def users_passwd(username: str, password: str) -> None:
+    """Set a user's password."""
+    from voucher.accounts.services import list_users, set_password
+
+    match = [u for u in list_users() if u.username == username]
+    if not match:
+        click.secho(f"错误：没有用户 {username}", fg="red", err=True)
+        sys.exit(1)
+    try:
+        set_password(SYSTEM, match[0].id, password)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo("密码已更新")
+
+
+@users_group.command("token")
+@click.argument("username")
+@click.option("--name", default="cli", help="令牌名称")
+@with_appcontext
+def users_token(username: str, name: str) -> None:
+    """Issue an API token for a user (printed once)."""
+    from voucher.accounts.services import issue_api_token, list_users
+
+    match = [u for u in list_users() if u.username == username]
+    if not match:
+        click.secho(f"错误：没有用户 {username}", fg="red", err=True)
+        sys.exit(1)
+    click.echo(issue_api_token(SYSTEM, match[0].id, name))
+
+
+@click.group("catalogue")
+def catalogue_group() -> None:
+    """The attachment-5 catalogue and its standards."""
+
+
+@catalogue_group.command("load")
+@with_appcontext
+def catalogue_load() -> None:
+    """Load or refresh the packaged catalogue (idempotent)."""
+    from voucher.catalog.services import load_catalogue
+
+    added, changed = load_catalogue(SYSTEM)
+    click.echo(f"目录新增 {added} 条、更新 {changed} 条")
+
+
+@catalogue_group.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def catalogue_export(path: Path) -> None:
+    """Write the catalogue with its standards to an xlsx file."""
+    from voucher.catalog.services import export_catalogue
+
+    path.write_bytes(export_catalogue())
+    click.echo(f"已导出到 {path}")
+
+
+@catalogue_group.command("import-standards")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def catalogue_import(path: Path) -> None:
+    """Import subsidy standards from an xlsx file (all rows or none)."""
+    from voucher.catalog.services import import_standards
+
+    try:
+        with path.open("rb") as stream:
+            result = import_standards(SYSTEM, stream, filename=path.name)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"导入 {result.rows} 行，更新 {result.changed} 项")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The hash-chained audit log."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Verify the chain; name the first altered or removed row. Exit 1 on any breach."""
+    from voucher.audit.services import verify_chain
+
+    checked, breaches, head = verify_chain()
+    if breaches:
+        first = breaches[0]
+        click.secho(
+            f"审计链校验失败：第一处问题在封存序号 {first.seq}、"
+            f"审计记录 {first.event_id}：{first.problem}",
+            fg="red",
+        )
+        for breach in breaches[1:]:
+            click.echo(f"  封存序号 {breach.seq}、审计记录 {breach.event_id}：{breach.problem}")
+        sys.exit(1)
+    click.echo(f"审计链完整：已校验 {checked} 条；链头 {head}")
+
+
+@audit_group.command("seal")
+@with_appcontext
+def audit_seal() -> None:
+    """Seal any events not yet chained."""
+    from voucher.audit.services import seal_pending
+
+    click.echo(f"已封存 {seal_pending()} 条")
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """Voucher signing keys (full management comes with issuance)."""
+
+
+@keys_group.command("generate")
+@with_appcontext
+def keys_generate() -> None:
+    """Generate a new active key; the previous one retires."""
+    from voucher.issuance.keys import generate_key
+
+    click.echo(f"新密钥 {generate_key(SYSTEM).kid}")
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the commands to the app's CLI."""
+    for command in (
+        init_command,
+        demo_command,
+        users_group,
+        catalogue_group,
+        audit_group,
+        keys_group,
+    ):
+        app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    from voucher import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+def main() -> None:
+    """广州职业培训券系统 command line."""

@@ -1,0 +1,80 @@
+"""Settings from environment variables, with safe defaults for the embedded SQLite demo.
+
+Production sets at least ``DATABASE_URL`` (PostgreSQL), ``VOUCHER_SECRET_KEY``,
+``VOUCHER_PII_KEY``, ``VOUCHER_KEY_DIR`` and ``RATELIMIT_STORAGE_URI`` (Redis).
+Secrets that are not given are generated once into the instance folder with 0600 rights,
+never into the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def instance_secret(instance_path: str | Path, filename: str, nbytes: int = 32) -> str:
+    """Return a hex secret kept in the instance folder, creating it (mode 0600) on first use."""
+    path = Path(instance_path) / filename
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(nbytes)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(value)
+    return value
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for ``postgresql://`` URLs (SQLAlchemy would default to psycopg2)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_settings(instance_path: str | Path) -> dict[str, Any]:
+    """Build the Flask config mapping from the environment."""
+    instance = Path(instance_path)
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'voucher.db'}"
+    return {
+        "SECRET_KEY": os.environ.get("VOUCHER_SECRET_KEY")
+        or instance_secret(instance, "secret_key"),
+        "PII_KEY": os.environ.get("VOUCHER_PII_KEY") or instance_secret(instance, "pii_key"),
+        "SIGNING_KEY_DIR": os.environ.get("VOUCHER_KEY_DIR") or str(instance / "keys"),
+        "PUBLIC_HOST": os.environ.get("VOUCHER_PUBLIC_HOST", "127.0.0.1:8000"),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAX_CONTENT_LENGTH": int(os.environ.get("VOUCHER_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
+        # Sessions and cookies
+        "SESSION_COOKIE_SECURE": _bool("VOUCHER_COOKIE_SECURE", True),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool("VOUCHER_COOKIE_SECURE", True),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        # Rate limits: per-process memory by default, Redis shared by all workers in production.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool("VOUCHER_RATELIMIT", True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": os.environ.get("VOUCHER_LOGIN_RATE_LIMIT", "10 per minute"),
+        # Internationalisation: the source strings are Simplified Chinese.
+        "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        # OpenAPI (flask-smorest); the docs page is ours, with locally served assets.
+        "API_TITLE": "广州职业培训券系统 API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+    }

@@ -1,0 +1,1 @@
+"""Issuance: people, eligibility, quotas, signing keys, vouchers, QR and the trainee wallet."""

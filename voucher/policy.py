@@ -1,0 +1,28 @@
+"""Every policy number in one place, with its source in the notice (defaults; see DESIGN.md §3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Policy figures. Money in fen."""
+
+    # 通知 §六 / 附件4 第6项: at most 800 yuan per qualified trainee, unless the catalogue's higher.
+    project_standard_cap_fen: int = 800_00
+    # 附件4 第7项: claim within 12 months of the certificate's issue date.
+    claim_window_months: int = 12
+    # 附件4 第8项②: file a class at least 5 working days before it starts.
+    class_filing_workdays: int = 5
+    # 通知 §二: at least 16 full years; men at most 60, women at most 55.
+    min_age: int = 16
+    max_age_male: int = 60
+    max_age_female: int = 55
+    # Provincial practice (configurable): one project subsidy a calendar year; same occupation
+    # and level once.
+    project_subsidies_per_year: int = 1
+    voucher_validity_days: int = 90
+
+
+POLICY = Policy()

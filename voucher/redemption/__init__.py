@@ -1,0 +1,1 @@
+"""Redemption: class filing, scanning, exactly-once redemption against the fee, voiding."""

@@ -1,0 +1,1 @@
+"""Settlement: results, certificates, subsidy claims, review, payment and reconciliation."""

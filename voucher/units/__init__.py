@@ -1,0 +1,1 @@
+"""Training units (承训单位), their projects, review, acceptance and monitoring."""

@@ -1,0 +1,113 @@
+"""Training-unit use cases. The accepted list is read by issuance and redemption from here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from stdnum.cn import uscc
+
+from voucher.accounts.access import Actor, get_visible
+from voucher.accounts.roles import Role
+from voucher.audit.services import record
+from voucher.catalog.models import CatalogueEntry
+from voucher.catalog.services import get_entry
+from voucher.core.districts import district_code
+from voucher.db import db, unit_of_work
+from voucher.errors import Conflict, ValidationFailed
+from voucher.units.models import AcceptedOccupation, TrainingUnit, UnitStatus
+from voucher.units.rules import check_headcount, check_project_standard
+
+
+def register_unit(actor: Actor, *, name: str, credit_code: str, district: str) -> TrainingUnit:
+    """Register a training unit with a valid unified social credit code in a Guangzhou district."""
+    actor.require(Role.CITY, Role.DISTRICT)
+    code = credit_code.strip().upper()
+    if not uscc.is_valid(code):
+        raise ValidationFailed(
+            _l("统一社会信用代码无效：%(c)s", c=credit_code), code="uscc_invalid"
+        )
+    district_key = district_code(district)
+    if district_key is None:
+        raise ValidationFailed(_l("未知的区：%(d)s", d=district), code="district_unknown")
+    if actor.role is Role.DISTRICT and district_key != actor.district:
+        raise ValidationFailed(_l("只能登记本区的培训机构"), code="district_mismatch")
+    with unit_of_work() as session:
+        if session.execute(select(TrainingUnit.id).where(TrainingUnit.credit_code == code)).first():
+            raise Conflict(_l("该统一社会信用代码已登记"), code="unit_exists")
+        unit = TrainingUnit(name=name.strip(), credit_code=code, district=district_key)
+        session.add(unit)
+        session.flush()
+        record(actor, "unit.registered", "training_unit", unit.id, {"district": district_key})
+    return unit
+
+
+def accept_occupation(
+    actor: Actor, unit_id: int, entry_id: int, *, headcount: int, standard_fen: int
+) -> AcceptedOccupation:
+    """Put a unit on the accepted list for one occupation (the city's decision)."""
+    actor.require(Role.CITY)
+    check_headcount(headcount)
+    with unit_of_work() as session:
+        unit = get_visible(TrainingUnit, unit_id, actor, for_update=True)
+        entry = get_entry(entry_id)
+        catalogue_max = max((s.amount_fen for s in entry.standards), default=None)
+        check_project_standard(standard_fen, catalogue_max)
+        row = AcceptedOccupation(
+            unit_id=unit.id, entry_id=entry.id, headcount=headcount, standard_fen=standard_fen
+        )
+        session.add(row)
+        if unit.status == UnitStatus.REGISTERED:
+            unit.status = UnitStatus.ACCEPTED
+            record(actor, "unit.accepted", "training_unit", unit.id)
+        session.flush()
+        record(
+            actor,
+            "unit.occupation_accepted",
+            "training_unit",
+            unit.id,
+            {"entry_id": entry.id, "headcount": headcount, "standard_fen": standard_fen},
+        )
+    return row
+
+
+@dataclass(frozen=True)
+class AcceptedItem:
+    """One line of the accepted list, as other modules read it."""
+
+    unit_id: int
+    unit_name: str
+    district: str
+    entry_id: int
+    occupation: str
+    headcount: int
+    standard_fen: int
+    unit_status: str
+
+
+def accepted_list(*, unit_id: int | None = None, entry_id: int | None = None) -> list[AcceptedItem]:
+    """The accepted units and occupations, with headcount, standard and the unit's status."""
+    stmt = (
+        select(AcceptedOccupation, TrainingUnit, CatalogueEntry)
+        .join(TrainingUnit, TrainingUnit.id == AcceptedOccupation.unit_id)
+        .join(CatalogueEntry, CatalogueEntry.id == AcceptedOccupation.entry_id)
+        .order_by(TrainingUnit.id, CatalogueEntry.seq)
+    )
+    if unit_id is not None:
+        stmt = stmt.where(AcceptedOccupation.unit_id == unit_id)
+    if entry_id is not None:
+        stmt = stmt.where(AcceptedOccupation.entry_id == entry_id)
+    return [
+        AcceptedItem(
+            unit_id=unit.id,
+            unit_name=unit.name,
+            district=unit.district,
+            entry_id=entry.id,
+            occupation=entry.name,
+            headcount=occ.headcount,
+            standard_fen=occ.standard_fen,
+            unit_status=unit.status,
+        )
+        for occ, unit, entry in db.session.execute(stmt)
+    ]
