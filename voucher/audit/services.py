@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from voucher.audit.models import AuditEvent, AuditSeal
 from voucher.audit.rules import GENESIS, canonical_event, link_hash
@@ -93,10 +94,10 @@ class ChainBreach:
     problem: str
 
 
-def _walk(batch: int = 2_000) -> Iterator[tuple[AuditSeal, AuditEvent | None]]:
+def _walk(session: Session, batch: int = 2_000) -> Iterator[tuple[AuditSeal, AuditEvent | None]]:
     after = 0
     while True:
-        rows = db.session.execute(
+        rows = session.execute(
             select(AuditSeal, AuditEvent)
             .outerjoin(AuditEvent, AuditEvent.id == AuditSeal.event_id)
             .where(AuditSeal.seq > after)
@@ -110,11 +111,20 @@ def _walk(batch: int = 2_000) -> Iterator[tuple[AuditSeal, AuditEvent | None]]:
 
 
 def verify_chain() -> tuple[int, list[ChainBreach], str]:
-    """Walk the chain from the genesis; return (rows checked, breaches in order, head hash)."""
+    """Walk the chain from the genesis; return (rows checked, breaches in order, head hash).
+
+    It reads through a session of its own, so it sees what is stored now, not what the caller's
+    session holds in memory or in an older snapshot.
+    """
+    with Session(db.engine) as session:
+        return _verify(session)
+
+
+def _verify(session: Session) -> tuple[int, list[ChainBreach], str]:
     breaches: list[ChainBreach] = []
     expected_prev = GENESIS
     checked = 0
-    for seal, event in _walk():
+    for seal, event in _walk(session):
         checked += 1
         if seal.prev_hash != expected_prev:
             breaches.append(
@@ -125,7 +135,7 @@ def verify_chain() -> tuple[int, list[ChainBreach], str]:
         elif link_hash(seal.prev_hash, _event_bytes(event)) != seal.hash:
             breaches.append(ChainBreach(seal.seq, seal.event_id, "审计记录内容已被篡改"))
         expected_prev = seal.hash
-    unsealed = db.session.execute(
+    unsealed = session.execute(
         select(func.count(AuditEvent.id))
         .outerjoin(AuditSeal, AuditSeal.event_id == AuditEvent.id)
         .where(AuditSeal.seq.is_(None))
