@@ -62,3 +62,16 @@ class Standard(MethodView):
     def put(self, body: dict[str, Any], entry_id: int, level: str) -> Any:
         """设置补贴标准（分），仅市人社局"""
         return services.set_standard(current_actor(), entry_id, level, body["amount_fen"])
+
+
+@blp.route("/code/<code>")
+class EntryByCode(MethodView):
+    """One entry by its catalogue code (e.g. 4-10-01-05)."""
+
+    decorators = (login_required,)
+
+    @blp.response(200, EntrySchema)
+    @blp.doc(security=[{"bearer": []}])
+    def get(self, code: str) -> Any:
+        """按编码查询目录条目"""
+        return services.entry_by_code(code)

@@ -128,10 +128,15 @@ def get_entry(entry_id: int) -> CatalogueEntry:
 
 def entry_by_code(code: str) -> CatalogueEntry:
     """The entry with this catalogue code (codes are unique where present)."""
-    entry = db.session.execute(
-        select(CatalogueEntry).where(CatalogueEntry.code == code.strip())
-    ).scalar_one_or_none()
-    if entry is None or not code.strip():
+    code = code.strip()
+    entry = (
+        db.session.execute(select(CatalogueEntry).where(CatalogueEntry.code == code))
+        .scalars()
+        .first()
+        if code
+        else None
+    )
+    if entry is None:
         raise NotFound(
             _l("目录中没有编码为 %(c)s 的职业（工种）", c=code), code="catalogue_unknown"
         )
