@@ -45,8 +45,9 @@ def levels_for(certificate_type: str) -> tuple[str, ...]:
 
 def normalise_level(value: str, certificate_type: str) -> str:
     """Map '3', '三级', '高级工', '专项能力'… to a level key valid for the certificate type."""
-    text = str(value).strip().removesuffix("级") if str(value).strip().isdigit() else str(value)
-    text = text.strip()
+    text = str(value).strip()
+    if text.endswith("级") and text[:-1].isdigit():
+        text = text[:-1]
     level = text if text in LEVEL_LABELS else _LEVEL_ALIASES.get(text)
     if level is None:
         raise ValidationFailed(_l("未知的证书等级：%(v)s", v=value), code="level_unknown")
