@@ -231,6 +231,8 @@ def keys_generate() -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the commands to the app's CLI."""
+    from voucher.workcal.cli import calendar_group  # imports this module: kept out of the top
+
     for command in (
         init_command,
         demo_command,
@@ -238,6 +240,7 @@ def register_commands(app: Flask) -> None:
         catalogue_group,
         audit_group,
         keys_group,
+        calendar_group,
     ):
         app.cli.add_command(command)
 

@@ -7,6 +7,7 @@ from voucher.issuance import models as issuance_models
 from voucher.redemption import models as redemption_models
 from voucher.settlement import models as settlement_models
 from voucher.units import models as units_models
+from voucher.workcal import models as workcal_models
 
 __all__ = [
     "accounts_models",
@@ -16,4 +17,5 @@ __all__ = [
     "redemption_models",
     "settlement_models",
     "units_models",
+    "workcal_models",
 ]
