@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import Flask
@@ -16,7 +17,7 @@ from voucher.errors import DomainError
 SYSTEM = Actor.system("cli")
 
 
-def _fail(exc: DomainError) -> None:
+def _fail(exc: DomainError) -> NoReturn:
     click.secho(f"错误：{exc}", fg="red", err=True)
     for key, value in exc.errors.items():
         click.echo(f"  {key}: {value}", err=True)

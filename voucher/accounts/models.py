@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ColumnElement, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voucher.accounts.roles import Role
 from voucher.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from voucher.accounts.access import Actor
 
 
 class User(Base):
@@ -72,3 +76,8 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+    @classmethod
+    def scope_clause(cls, actor: Actor) -> ColumnElement[bool] | None:
+        """City officers see every token; everyone else only their own."""
+        return None if actor.role is Role.CITY else cls.user_id == actor.user_id

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from voucher.accounts.access import Actor
+from voucher.accounts.access import Actor, get_visible
 from voucher.accounts.models import ApiToken, User
 from voucher.accounts.roles import ROLE_LABELS, Role
 from voucher.accounts.rules import check_binding, check_password_strength
@@ -141,12 +141,8 @@ def user_for_token(token: str) -> User | None:
 
 def revoke_api_token(actor: Actor, token_id: int) -> None:
     """Revoke a token (its owner or a city officer)."""
-    with unit_of_work() as session:
-        row = session.get(ApiToken, token_id)
-        if row is None or (row.user_id != actor.user_id and not actor.is_system):
-            actor.require(Role.CITY)
-        if row is None:
-            raise NotFound(_l("未找到该令牌"))
+    with unit_of_work():
+        row = get_visible(ApiToken, token_id, actor)  # another user's token: "not found"
         row.revoked_at = utcnow()
         record(actor, "api_token.revoked", "user", row.user_id, {"token_id": token_id})
 

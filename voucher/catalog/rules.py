@@ -49,6 +49,8 @@ def normalise_level(value: str, certificate_type: str) -> str:
     if text.endswith("级") and text[:-1].isdigit():
         text = text[:-1]
     level = text if text in LEVEL_LABELS else _LEVEL_ALIASES.get(text)
+    if level is None:  # the label the export writes, e.g. "五级/初级工"
+        level = next((key for key, label in LEVEL_LABELS.items() if str(label) == text), None)
     if level is None:
         raise ValidationFailed(_l("未知的证书等级：%(v)s", v=value), code="level_unknown")
     if level not in levels_for(certificate_type):

@@ -214,8 +214,9 @@ def import_standards(
     parsed: list[tuple[CatalogueEntry, str, int]] = []
     for number, values in enumerate(rows, start=2):
         cells = [cell_text(v) for v in values]
-        if not any(cells):
-            continue
+        cells += [""] * (len(header) - len(cells))  # a row may stop before the last columns
+        if not cells[col["补贴标准（元）"]]:
+            continue  # no amount, nothing to set: the export lists every level, most blank
         code, name = cells[col["编码"]], cells[col["名称"]]
         try:
             entry = by_name.get(name)
