@@ -26,7 +26,7 @@ class CatalogueEntry(Base):
     edition_2022: Mapped[bool] = mapped_column(Boolean, default=False)
 
     standards: Mapped[list[SubsidyStandard]] = relationship(
-        back_populates="entry", order_by="SubsidyStandard.level"
+        back_populates="entry", order_by="SubsidyStandard.level.desc()"
     )
 
 

@@ -45,7 +45,9 @@ def index() -> Any:
         certificate_type=request.args.get("certificate_type", ""),
         page=request.args.get("page", 1, type=int),
     )
-    return render_template("catalogue/index.html", page=page, args=request.args)
+    return render_template(
+        "catalogue/index.html", page=page, args=request.args, labels=LEVEL_LABELS
+    )
 
 
 @bp.route("/<int:entry_id>", methods=["GET", "POST"])
