@@ -23,6 +23,13 @@ class Policy:
     # and level once.
     project_subsidies_per_year: int = 1
     voucher_validity_days: int = 90
+    # 通知 §七(三): a unit removed from the accepted list redeems nothing new; what it trained
+    # before stays claimable unless this is switched off.
+    removed_unit_keeps_claims: bool = True
+    # 附件1 / 通知 §四: default deadlines (month, day) of a round; each round may set its own.
+    unit_deadline: tuple[int, int] = (8, 10)
+    district_deadline: tuple[int, int] = (8, 25)
+    notice_days: int = 7
 
 
 POLICY = Policy()

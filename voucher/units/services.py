@@ -11,7 +11,6 @@ from stdnum.cn import uscc
 from voucher.accounts.access import Actor, get_visible
 from voucher.accounts.roles import Role
 from voucher.audit.services import record
-from voucher.catalog.models import CatalogueEntry
 from voucher.catalog.services import get_entry
 from voucher.core.districts import district_code
 from voucher.db import db, unit_of_work
@@ -55,7 +54,11 @@ def accept_occupation(
         catalogue_max = max((s.amount_fen for s in entry.standards), default=None)
         check_project_standard(standard_fen, catalogue_max)
         row = AcceptedOccupation(
-            unit_id=unit.id, entry_id=entry.id, headcount=headcount, standard_fen=standard_fen
+            unit_id=unit.id,
+            entry_id=entry.id,
+            name=entry.name,
+            headcount=headcount,
+            standard_fen=standard_fen,
         )
         session.add(row)
         if unit.status == UnitStatus.REGISTERED:
@@ -79,7 +82,7 @@ class AcceptedItem:
     unit_id: int
     unit_name: str
     district: str
-    entry_id: int
+    entry_id: int | None
     occupation: str
     headcount: int
     standard_fen: int
@@ -89,10 +92,9 @@ class AcceptedItem:
 def accepted_list(*, unit_id: int | None = None, entry_id: int | None = None) -> list[AcceptedItem]:
     """The accepted units and occupations, with headcount, standard and the unit's status."""
     stmt = (
-        select(AcceptedOccupation, TrainingUnit, CatalogueEntry)
+        select(AcceptedOccupation, TrainingUnit)
         .join(TrainingUnit, TrainingUnit.id == AcceptedOccupation.unit_id)
-        .join(CatalogueEntry, CatalogueEntry.id == AcceptedOccupation.entry_id)
-        .order_by(TrainingUnit.id, CatalogueEntry.seq)
+        .order_by(TrainingUnit.id, AcceptedOccupation.id)
     )
     if unit_id is not None:
         stmt = stmt.where(AcceptedOccupation.unit_id == unit_id)
@@ -103,11 +105,11 @@ def accepted_list(*, unit_id: int | None = None, entry_id: int | None = None) ->
             unit_id=unit.id,
             unit_name=unit.name,
             district=unit.district,
-            entry_id=entry.id,
-            occupation=entry.name,
+            entry_id=occ.entry_id,
+            occupation=occ.name,
             headcount=occ.headcount,
             standard_fen=occ.standard_fen,
             unit_status=unit.status,
         )
-        for occ, unit, entry in db.session.execute(stmt)
+        for occ, unit in db.session.execute(stmt)
     ]
