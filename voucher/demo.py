@@ -16,7 +16,7 @@ from voucher.catalog.services import entry_by_code, set_standard
 from voucher.db import db
 from voucher.issuance.services import find_person, register_person
 from voucher.units.models import TrainingUnit
-from voucher.units.services import accept_occupation, register_unit
+from voucher.units.services import accept_occupation, create_round, current_round, register_unit
 
 DEMO_PASSWORD = "Demo-2026-gz"  # noqa: S105 — published demo login, printed by the run command
 
@@ -51,6 +51,8 @@ UNITS = [
     ),
     ("广州市越秀南粤家政服务培训中心（演示）", 2, "越秀区", [("4-10-01-06", 80, 60000)]),
 ]
+DEMO_ROUND = "2027年“揭榜领题”职业技能培训项目（第一批）"
+DEMO_ROUND_YEAR = 2027
 TRAINEES = [
     ("陈小明", date(1998, 5, 12), 11, "13800000001"),
     ("李晓红", date(2001, 9, 3), 22, "13800000002"),
@@ -102,6 +104,9 @@ def load_demo() -> list[DemoLogin]:
                 )
         user(f"unit{seed}", f"{name} 操作员", Role.UNIT, unit_id=unit.id)
     user("finance", "市人社局 财务 何会计", Role.FINANCE)
+
+    if current_round() is None:
+        create_round(system, name=DEMO_ROUND, year=DEMO_ROUND_YEAR)
 
     for number, (name, birth, seq, phone) in enumerate(TRAINEES, start=1):
         id_number = synthetic_id_number("440106", birth, seq * 10 + number % 2)

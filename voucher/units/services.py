@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -15,8 +17,14 @@ from voucher.catalog.services import get_entry
 from voucher.core.districts import district_code
 from voucher.db import db, unit_of_work
 from voucher.errors import Conflict, ValidationFailed
-from voucher.units.models import AcceptedOccupation, TrainingUnit, UnitStatus
-from voucher.units.rules import check_headcount, check_project_standard
+from voucher.policy import POLICY
+from voucher.units.models import AcceptedOccupation, ReviewRound, TrainingUnit, UnitStatus
+from voucher.units.rules import (
+    DEFAULT_CRITERIA,
+    check_criteria,
+    check_headcount,
+    check_project_standard,
+)
 
 
 def register_unit(actor: Actor, *, name: str, credit_code: str, district: str) -> TrainingUnit:
@@ -113,3 +121,63 @@ def accepted_list(*, unit_id: int | None = None, entry_id: int | None = None) ->
         )
         for occ, unit in db.session.execute(stmt)
     ]
+
+
+def create_round(
+    actor: Actor,
+    *,
+    name: str,
+    year: int,
+    unit_deadline: date | None = None,
+    district_deadline: date | None = None,
+    notice_days: int = POLICY.notice_days,
+    criteria: list[dict[str, Any]] | None = None,
+) -> ReviewRound:
+    """Open a solicitation round (city officers); deadlines default to 10 Aug and 25 Aug."""
+    actor.require(Role.CITY)
+    unit_deadline = unit_deadline or date(year, *POLICY.unit_deadline)
+    district_deadline = district_deadline or date(year, *POLICY.district_deadline)
+    criteria = criteria or DEFAULT_CRITERIA
+    check_criteria(criteria)
+    if not name.strip():
+        raise ValidationFailed(_l("请填写批次名称"), code="round_name_required")
+    if district_deadline < unit_deadline:
+        raise ValidationFailed(
+            _l("区人社局报送截止日期不能早于培训机构提交截止日期"), code="deadline_order"
+        )
+    if not 1 <= notice_days <= 60:
+        raise ValidationFailed(_l("公示天数应在 1 到 60 天之间"), code="notice_days_invalid")
+    with unit_of_work() as session:
+        row = ReviewRound(
+            name=name.strip(),
+            year=year,
+            unit_deadline=unit_deadline,
+            district_deadline=district_deadline,
+            notice_days=notice_days,
+            criteria=list(criteria),
+        )
+        session.add(row)
+        session.flush()
+        record(
+            actor,
+            "round.created",
+            "review_round",
+            row.id,
+            {
+                "unit_deadline": unit_deadline.isoformat(),
+                "district_deadline": district_deadline.isoformat(),
+                "notice_days": notice_days,
+            },
+        )
+    return row
+
+
+def current_round() -> ReviewRound | None:
+    """The newest open round, if any."""
+    return (
+        db.session.execute(
+            select(ReviewRound).where(ReviewRound.open.is_(True)).order_by(ReviewRound.id.desc())
+        )
+        .scalars()
+        .first()
+    )
