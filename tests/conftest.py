@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -128,10 +128,55 @@ def app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
         db.engine.dispose()
 
 
+class RequestClient(FlaskClient):
+    """A test client that runs every request in its own app context, as a server does.
+
+    The ``app`` fixture keeps one app context open for the whole test, and Flask would reuse it
+    for requests, so ``g`` (Flask-Login's user, the cached actor, the bearer-token flag) would
+    leak from one request into the next. Here each request gets a fresh ``g`` and database
+    session; the test's own session ends its read transaction first, so both see committed data.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        from voucher.extensions import db
+
+        db.session.rollback()
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.rollback()
+        return response
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    """A test client (cookies kept between requests)."""
+    """A test client (cookies kept between requests; a fresh app context per request)."""
+    app.test_client_class = RequestClient
     return app.test_client()
+
+
+@pytest.fixture
+def make_app(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., Flask]]:
+    """Build an app with config overrides on the test's clean database (one per test)."""
+    from voucher.extensions import db
+
+    monkeypatch.setenv("VOUCHER_INSTANCE_PATH", str(tmp_path / "instance"))
+    contexts = []
+
+    def build(**overrides: Any) -> Flask:
+        application = create_app(base_config(tmp_path, database_url) | overrides)
+        context = application.app_context()
+        context.push()
+        contexts.append(context)
+        application.test_client_class = RequestClient
+        return application
+
+    yield build
+    for context in reversed(contexts):
+        db.session.remove()
+        db.engine.dispose()
+        context.pop()
 
 
 @pytest.fixture

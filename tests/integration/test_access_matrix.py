@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from tests.conftest import RequestClient
 from tests.factories import csrf_token, login
 from voucher.accounts.access import Actor, get_visible
 from voucher.accounts.models import ApiToken
@@ -33,29 +34,6 @@ from voucher.units.models import TrainingUnit
 ROLES = ("city", "tianhe", "haizhu", "unit1", "unit2", "finance")
 HOMES = {"city": "/city", "tianhe": "/district", "unit1": "/unit", "finance": "/finance"}
 MISSING_ID = 987_654
-
-
-class RequestClient(FlaskClient):
-    """A test client that runs every request in its own app context, as a server does.
-
-    The ``app`` fixture keeps one app context open for the whole test and Flask reuses it for
-    requests, so ``g`` (signed-in user, cached actor, bearer-token flag) would leak between
-    requests, and one role would act with another's cached scope.
-    """
-
-    def open(self, *args: Any, **kwargs: Any) -> Any:
-        db.session.rollback()
-        with self.application.app_context():
-            response = super().open(*args, **kwargs)
-        db.session.rollback()
-        return response
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """A client whose requests do not share ``g``."""
-    app.test_client_class = RequestClient
-    return app.test_client()
 
 
 @dataclass

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
-from tests.conftest import base_config
 from tests.factories import DEMO_PASSWORD, csrf_token, login
-from voucher import create_app
 from voucher.accounts.models import ApiToken, User
 from voucher.accounts.roles import Role
 from voucher.accounts.services import create_user
@@ -31,53 +25,6 @@ HOMES = {
     "finance": ("/finance", "财务审核工作台"),
 }
 STRONG_PASSWORD = "Str0ng-enough-pw"
-
-
-class RequestClient(FlaskClient):
-    """A test client that runs every request in its own app context, as a server does.
-
-    The ``app`` fixture keeps one app context open for the whole test, and Flask reuses it for
-    requests, so ``g`` (Flask-Login's user, the cached actor, the bearer-token flag) would leak
-    from one request into the next. Here each request gets a fresh ``g`` and database session;
-    the test's own session ends its read transaction first, so both see committed data.
-    """
-
-    def open(self, *args: Any, **kwargs: Any) -> Any:
-        db.session.rollback()
-        with self.application.app_context():
-            response = super().open(*args, **kwargs)
-        db.session.rollback()
-        return response
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """A client whose requests do not share ``g`` (see RequestClient)."""
-    app.test_client_class = RequestClient
-    return app.test_client()
-
-
-@pytest.fixture
-def make_app(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[..., Flask]]:
-    """Build an app with config overrides on the test's clean database (one per test)."""
-    monkeypatch.setenv("VOUCHER_INSTANCE_PATH", str(tmp_path / "instance"))
-    contexts = []
-
-    def build(**overrides: Any) -> Flask:
-        application = create_app(base_config(tmp_path, database_url) | overrides)
-        context = application.app_context()
-        context.push()
-        contexts.append(context)
-        application.test_client_class = RequestClient
-        return application
-
-    yield build
-    for context in reversed(contexts):
-        db.session.remove()
-        db.engine.dispose()
-        context.pop()
 
 
 def _session_user(client: Any) -> str | None:

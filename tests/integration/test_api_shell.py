@@ -7,36 +7,11 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.factories import csrf_token, login
-from voucher.db import db
 
 ERROR_KEYS = {"code", "status", "message", "errors"}
-
-
-class RequestClient(FlaskClient):
-    """A test client that runs every request in its own app context, as a server does.
-
-    The ``app`` fixture keeps one app context open for the whole test and Flask reuses it for
-    requests, so ``g`` (signed-in user, cached actor, bearer-token flag) would leak between
-    requests. The test's own session ends its read transaction around each request.
-    """
-
-    def open(self, *args: Any, **kwargs: Any) -> Any:
-        db.session.rollback()
-        with self.application.app_context():
-            response = super().open(*args, **kwargs)
-        db.session.rollback()
-        return response
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """A client whose requests do not share ``g``."""
-    app.test_client_class = RequestClient
-    return app.test_client()
 
 
 def _bearer(client: FlaskClient, username: str) -> dict[str, str]:

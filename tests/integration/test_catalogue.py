@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from tests.conftest import base_config
 from tests.factories import csrf_token, login
-from voucher import create_app
 from voucher.audit.models import AuditEvent
 from voucher.catalog.models import CatalogueEntry, SubsidyStandard
 from voucher.catalog.rules import SPECIAL_ABILITY
@@ -25,52 +21,6 @@ from voucher.db import db
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_HEADER = ("编码", "名称", "类型", "证书类型", "等级", "补贴标准（元）")
-
-
-class RequestClient(FlaskClient):
-    """A test client that runs every request in its own app context, as a server does.
-
-    The ``app`` fixture keeps one app context open for the whole test and Flask reuses it for
-    requests, so ``g`` (signed-in user, cached actor, bearer-token flag) would leak between
-    requests. The test's own session ends its read transaction around each request.
-    """
-
-    def open(self, *args: Any, **kwargs: Any) -> Any:
-        db.session.rollback()
-        with self.application.app_context():
-            response = super().open(*args, **kwargs)
-        db.session.rollback()
-        return response
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """A client whose requests do not share ``g``."""
-    app.test_client_class = RequestClient
-    return app.test_client()
-
-
-@pytest.fixture
-def make_app(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[..., Flask]]:
-    """Build an app with config overrides on the test's clean database (one per test)."""
-    monkeypatch.setenv("VOUCHER_INSTANCE_PATH", str(tmp_path / "instance"))
-    contexts = []
-
-    def build(**overrides: Any) -> Flask:
-        application = create_app(base_config(tmp_path, database_url) | overrides)
-        context = application.app_context()
-        context.push()
-        contexts.append(context)
-        application.test_client_class = RequestClient
-        return application
-
-    yield build
-    for context in reversed(contexts):
-        db.session.remove()
-        db.engine.dispose()
-        context.pop()
 
 
 def _standards() -> set[tuple[int, str, int]]:
