@@ -223,13 +223,7 @@ class Application(Base):
     @classmethod
     def scope_clause(cls, actor: Actor) -> ColumnElement[bool] | None:
         """City sees all; a district its district's; a unit its own; finance none."""
-        if actor.role is Role.CITY:
-            return None
-        if actor.role is Role.DISTRICT:
-            return cls.district == actor.district
-        if actor.role is Role.UNIT:
-            return cls.unit_id == actor.unit_id
-        return false()
+        return review_scope(cls.district, cls.unit_id, actor)
 
     @property
     def budget_fen(self) -> int:
@@ -348,11 +342,18 @@ class MonitoringRecord(Base):
 
     @classmethod
     def scope_clause(cls, actor: Actor) -> ColumnElement[bool] | None:
-        """City sees all; a district its own; a unit the records about itself."""
-        if actor.role is Role.CITY:
-            return None
-        if actor.role is Role.DISTRICT:
-            return cls.district == actor.district
-        if actor.role is Role.UNIT:
-            return cls.unit_id == actor.unit_id
-        return false()
+        """City sees all; a district its district's; a unit its own; finance none."""
+        return review_scope(cls.district, cls.unit_id, actor)
+
+
+def review_scope(
+    district: Mapped[str], unit_id: Mapped[int], actor: Actor
+) -> ColumnElement[bool] | None:
+    """Scope of the 揭榜领题 records: the city all, a district its own, a unit its own."""
+    if actor.role is Role.CITY:
+        return None
+    if actor.role is Role.DISTRICT:
+        return district == actor.district
+    if actor.role is Role.UNIT:
+        return unit_id == actor.unit_id
+    return false()
