@@ -149,3 +149,14 @@ def test_every_column_of_an_event_changes_its_link_hash():
 
 def test_the_canonical_form_does_not_depend_on_key_order():
     assert _event(data={"a": "张", "b": 1}) == _event(data={"b": 1, "a": "张"})
+
+
+def test_a_frozen_business_day_applies_inside_the_block_only():
+    from datetime import date
+
+    from voucher.core.clock import business_today, frozen_today
+
+    real = business_today()
+    with frozen_today(date(2027, 8, 11)):
+        assert business_today() == date(2027, 8, 11)
+    assert business_today() == real
