@@ -6,6 +6,7 @@ A retired key still verifies the vouchers it signed until they expire; a revoked
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -36,7 +37,14 @@ def _private_path(kid: str) -> Path:
 
 
 def _cache() -> dict[str, object]:
-    return current_app.extensions.setdefault(_CACHE, {})
+    """Keys cached per process; refreshed after KEY_CACHE_SECONDS so that a revocation made by
+    another worker takes effect there too."""
+    cache = current_app.extensions.setdefault(_CACHE, {})
+    now = time.monotonic()
+    if now - cache.get("loaded_at", now) > current_app.config.get("KEY_CACHE_SECONDS", 30):
+        cache.clear()
+    cache.setdefault("loaded_at", now)
+    return cache
 
 
 def generate_key(actor: Actor) -> SigningKey:
