@@ -108,16 +108,22 @@ def _register_blueprints(app: Flask) -> None:
     from voucher.catalog.views import bp as catalog_views
     from voucher.extensions import api
     from voucher.portal.views import bp as portal_views
+    from voucher.units.api import blp as units_api
+    from voucher.units.review_views import bp as review_views
+    from voucher.units.views import bp as units_views
     from voucher.workcal.api import blp as workcal_api
     from voucher.workcal.views import bp as workcal_views
 
     app.register_blueprint(accounts_views)
     app.register_blueprint(catalog_views)
     app.register_blueprint(portal_views)
+    app.register_blueprint(review_views)
     app.register_blueprint(workcal_views)
+    app.register_blueprint(units_views)
     api.register_blueprint(accounts_api)
     api.register_blueprint(catalog_api)
     api.register_blueprint(workcal_api)
+    api.register_blueprint(units_api)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "gzv_… API 令牌"}
     )

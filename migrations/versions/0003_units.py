@@ -137,9 +137,11 @@ def upgrade():
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('rating', sa.String(length=16), nullable=False),
     sa.Column('deadline', sa.Date(), nullable=True),
+    sa.Column('warning_id', sa.Integer(), nullable=True),
     sa.Column('recorded_at', voucher.db.UTCDateTime(), nullable=False),
     sa.Column('recorded_by', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['recorded_by'], ['user_account.id'], name=op.f('fk_monitoring_record_recorded_by_user_account')),
+    sa.ForeignKeyConstraint(['warning_id'], ['monitoring_record.id'], name=op.f('fk_monitoring_record_warning_id_monitoring_record')),
     sa.ForeignKeyConstraint(['unit_id'], ['training_unit.id'], name=op.f('fk_monitoring_record_unit_id_training_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_monitoring_record'))
     )

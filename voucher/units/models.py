@@ -337,6 +337,8 @@ class MonitoringRecord(Base):
     note: Mapped[str] = mapped_column(Text)
     rating: Mapped[str] = mapped_column(String(16), default="")
     deadline: Mapped[date | None] = mapped_column(Date)
+    #: For a correction: the warning it closes.
+    warning_id: Mapped[int | None] = mapped_column(ForeignKey("monitoring_record.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 

@@ -29,6 +29,18 @@ from voucher.units.rules import (
 
 def register_unit(actor: Actor, *, name: str, credit_code: str, district: str) -> TrainingUnit:
     """Register a training unit with a valid unified social credit code in a Guangzhou district."""
+    code, district_key = _check_unit(actor, credit_code, district)
+    with unit_of_work():
+        return _insert_unit(actor, name, code, district_key)
+
+
+def add_unit(actor: Actor, *, name: str, credit_code: str, district: str) -> TrainingUnit:
+    """Register a unit inside the caller's unit of work (same checks as :func:`register_unit`)."""
+    code, district_key = _check_unit(actor, credit_code, district)
+    return _insert_unit(actor, name, code, district_key)
+
+
+def _check_unit(actor: Actor, credit_code: str, district: str) -> tuple[str, str]:
     actor.require(Role.CITY, Role.DISTRICT)
     code = credit_code.strip().upper()
     if not uscc.is_valid(code):
@@ -40,13 +52,17 @@ def register_unit(actor: Actor, *, name: str, credit_code: str, district: str) -
         raise ValidationFailed(_l("未知的区：%(d)s", d=district), code="district_unknown")
     if actor.role is Role.DISTRICT and district_key != actor.district:
         raise ValidationFailed(_l("只能登记本区的培训机构"), code="district_mismatch")
-    with unit_of_work() as session:
-        if session.execute(select(TrainingUnit.id).where(TrainingUnit.credit_code == code)).first():
-            raise Conflict(_l("该统一社会信用代码已登记"), code="unit_exists")
-        unit = TrainingUnit(name=name.strip(), credit_code=code, district=district_key)
-        session.add(unit)
-        session.flush()
-        record(actor, "unit.registered", "training_unit", unit.id, {"district": district_key})
+    return code, district_key
+
+
+def _insert_unit(actor: Actor, name: str, code: str, district_key: str) -> TrainingUnit:
+    session = db.session
+    if session.execute(select(TrainingUnit.id).where(TrainingUnit.credit_code == code)).first():
+        raise Conflict(_l("该统一社会信用代码已登记"), code="unit_exists")
+    unit = TrainingUnit(name=name.strip(), credit_code=code, district=district_key)
+    session.add(unit)
+    session.flush()
+    record(actor, "unit.registered", "training_unit", unit.id, {"district": district_key})
     return unit
 
 
