@@ -79,12 +79,23 @@ def cell_text(value: Any) -> str:
 
 
 def write_xlsx(
-    headers: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str = "Sheet1"
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    title: str = "Sheet1",
+    preamble: Iterable[Sequence[Any]] = (),
 ) -> bytes:
-    """A one-sheet xlsx written in streaming mode (memory flat in the number of rows)."""
+    """A one-sheet xlsx written in streaming mode (memory flat in the number of rows).
+
+    ``preamble`` rows (a form's title, who filled it in) come before the header row; a form
+    laid out as label/value rows passes no headers.
+    """
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(list(headers))
+    for row in preamble:
+        sheet.append(list(row))
+    if headers:
+        sheet.append(list(headers))
     for row in rows:
         sheet.append(list(row))
     out = io.BytesIO()

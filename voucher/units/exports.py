@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import io
 import re
-from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
 
 from voucher.accounts.access import Actor
 from voucher.accounts.roles import Role
 from voucher.core.districts import district_name
 from voucher.core.money import format_yuan
+from voucher.core.spreadsheet import write_xlsx
 from voucher.units.applications import get_application, get_unit, list_applications
 from voucher.units.models import Application, ApplicationOccupation, TrainingUnit
 from voucher.units.rules import CATEGORIES, FORMS, TEACHER_KINDS
 from voucher.units.services import current_round
 
-#: Attachment 2's column headers, in the form's order.
-ATTACHMENT2_HEADERS = (
-    "序号",
+#: The per-occupation columns shared by attachments 2 and 3, in the forms' order.
+OCCUPATION_HEADERS = (
     "拟申报职业培训项目",
     "拟申报职业（工种）",
     "拟开设培训班次",
@@ -30,20 +27,12 @@ ATTACHMENT2_HEADERS = (
     "相关证书",
     "建议补贴标准（元/人）",
 )
+#: Attachment 2's column headers, in the form's order.
+ATTACHMENT2_HEADERS = ("序号", *OCCUPATION_HEADERS)
 #: The row (1-based, as in Excel) that holds the headers: title and unit information come first.
 ATTACHMENT2_HEADER_ROW = 3
 ATTACHMENT2_TITLE = "“揭榜领题”机制职业技能培训项目申报汇总表（应征单位填写）"
 _UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\r\n\t]')
-
-
-def _xlsx(rows: Iterable[Sequence[Any]], title: str) -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    for row in rows:
-        sheet.append(list(row))
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
 
 
 def form_text(occupation: ApplicationOccupation) -> str:
@@ -52,6 +41,19 @@ def form_text(occupation: ApplicationOccupation) -> str:
     if occupation.form == "mixed":
         return _("%(f)s（线上 %(p)s%%）", f=label, p=occupation.online_percent)
     return label
+
+
+def occupation_columns(application: Application, occupation: ApplicationOccupation) -> list[Any]:
+    """One occupation's cells under OCCUPATION_HEADERS."""
+    return [
+        application.name,
+        occupation.occupation_name,
+        occupation.classes,
+        occupation.yearly_headcount,
+        form_text(occupation),
+        occupation.certificates,
+        format_yuan(occupation.standard_fen),
+    ]
 
 
 def attachment2_xlsx(actor: Actor, *, round_id: int | None = None) -> tuple[str, bytes]:
@@ -65,7 +67,7 @@ def attachment2_xlsx(actor: Actor, *, round_id: int | None = None) -> tuple[str,
         (a for a in list_applications(actor) if round_id is None or a.round_id == round_id),
         key=lambda a: a.id,
     )
-    rows: list[Sequence[Any]] = [
+    preamble = [
         [ATTACHMENT2_TITLE],
         [
             "单位：",
@@ -77,25 +79,11 @@ def attachment2_xlsx(actor: Actor, *, round_id: int | None = None) -> tuple[str,
             "联系方式：",
             unit.contact_mobile,
         ],
-        list(ATTACHMENT2_HEADERS),
     ]
-    number = 0
-    for application in applications:
-        for occupation in application.occupations:
-            number += 1
-            rows.append(
-                [
-                    number,
-                    application.name,
-                    occupation.occupation_name,
-                    occupation.classes,
-                    occupation.yearly_headcount,
-                    form_text(occupation),
-                    occupation.certificates,
-                    format_yuan(occupation.standard_fen),
-                ]
-            )
-    return f"附件2申报汇总表-{_safe(unit.name)}.xlsx", _xlsx(rows, "申报汇总表")
+    pairs = [(a, o) for a in applications for o in a.occupations]
+    rows = ([n, *occupation_columns(a, o)] for n, (a, o) in enumerate(pairs, start=1))
+    data = write_xlsx(ATTACHMENT2_HEADERS, rows, title="申报汇总表", preamble=preamble)
+    return f"附件2申报汇总表-{_safe(unit.name)}.xlsx", data
 
 
 def _safe(text: str) -> str:
@@ -234,4 +222,6 @@ def application_rows(application: Application) -> list[list[Any]]:
 def application_xlsx(actor: Actor, application_id: int) -> tuple[str, bytes]:
     """One application as attachment 1 (one sheet), named 区名+单位名称+联系人+联系方式."""
     application = get_application(actor, application_id)
-    return application_filename(application.unit), _xlsx(application_rows(application), "申报表")
+    return application_filename(application.unit), write_xlsx(
+        (), application_rows(application), title="申报表"
+    )

@@ -2,50 +2,28 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from voucher.accounts.access import Actor
 from voucher.accounts.roles import Role
 from voucher.core.districts import district_code, district_name
-from voucher.core.money import format_yuan
+from voucher.core.spreadsheet import write_xlsx
 from voucher.db import db
 from voucher.errors import ValidationFailed
-from voucher.units.models import Application, ApplicationOccupation, ReviewRound
+from voucher.units.exports import OCCUPATION_HEADERS, occupation_columns
+from voucher.units.models import Application, ReviewRound
 from voucher.units.review import PASSED_OR_LATER
-from voucher.units.rules import FORMS
 from voucher.units.services import current_round
 
 #: Attachment 3's column headers, exactly and in the form's order.
-ATTACHMENT3_HEADERS = (
-    "序号",
-    "单位名称",
-    "单位性质",
-    "拟申报职业培训项目",
-    "拟申报职业（工种）",
-    "拟开设培训班次",
-    "拟培训人数（人）",
-    "培训形式",
-    "相关证书",
-    "建议补贴标准（元/人）",
-)
+ATTACHMENT3_HEADERS = ("序号", "单位名称", "单位性质", *OCCUPATION_HEADERS)
 #: The row (1-based, as in Excel) holding the headers: the title and 填报单位 line come first.
 ATTACHMENT3_HEADER_ROW = 3
 ATTACHMENT3_TITLE = "“揭榜领题”机制职业技能培训项目申报汇总表（各区人社部门填写）"
-
-
-def form_text(occupation: ApplicationOccupation) -> str:
-    """培训形式 as on the forms: 全线下 / 全线上 / 线上+线下（线上 30%）."""
-    label = str(FORMS.get(occupation.form, occupation.form))
-    if occupation.form == "mixed":
-        return _("%(f)s（线上 %(p)s%%）", f=label, p=occupation.online_percent)
-    return label
 
 
 def summary_rows(district: str, round_id: int) -> list[list[Any]]:
@@ -68,13 +46,7 @@ def summary_rows(district: str, round_id: int) -> list[list[Any]]:
                     len(rows) + 1,
                     unit.name,
                     unit.nature,
-                    application.name,
-                    occupation.occupation_name,
-                    occupation.classes,
-                    occupation.yearly_headcount,
-                    form_text(occupation),
-                    occupation.certificates,
-                    format_yuan(occupation.standard_fen),
+                    *occupation_columns(application, occupation),
                 ]
             )
     return rows
@@ -95,16 +67,11 @@ def district_summary_xlsx(
     if rnd is None:
         raise ValidationFailed(_l("没有可导出的征集批次"), code="round_missing")
     office = _("%(d)s人力资源和社会保障局", d=district_name(district))
-    header: list[Sequence[Any]] = [
+    preamble = [
         [ATTACHMENT3_TITLE],
         ["填报单位：", office, "填报人：", actor.label, "联系电话：", ""],
-        list(ATTACHMENT3_HEADERS),
     ]
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title="申报汇总表")
-    for row in [*header, *summary_rows(district, rnd.id)]:
-        sheet.append(list(row))
-    out = io.BytesIO()
-    workbook.save(out)
-    filename = f"附件3申报汇总表-{district_name(district)}-{rnd.year}.xlsx"
-    return filename, out.getvalue()
+    data = write_xlsx(
+        ATTACHMENT3_HEADERS, summary_rows(district, rnd.id), title="申报汇总表", preamble=preamble
+    )
+    return f"附件3申报汇总表-{district_name(district)}-{rnd.year}.xlsx", data

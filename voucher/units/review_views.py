@@ -26,8 +26,9 @@ from voucher.core.money import parse_yuan
 from voucher.core.spreadsheet import XLSX_MIME
 from voucher.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from voucher.units import monitoring, review
+from voucher.units.exports import form_text
 from voucher.units.models import Application, ApplicationStatus, TrainingUnit
-from voucher.units.review_exports import district_summary_xlsx, form_text
+from voucher.units.review_exports import district_summary_xlsx
 from voucher.units.rules import CATEGORIES
 from voucher.units.services import current_round
 from voucher.web import attachment_header, current_actor
