@@ -128,12 +128,6 @@ def register_web_shell(app: Flask) -> None:
         return response
 
 
-UNIT_STATUS = {
-    "registered": _l("已登记"),
-    "accepted": _l("揭榜单位"),
-    "warned": _l("已警告"),
-    "removed": _l("已退出名单"),
-}
 CLAIM_STATUS = {"draft": _l("草稿"), "submitted": _l("已提交")}
 
 
@@ -143,13 +137,14 @@ def register_template_helpers(app: Flask) -> None:
     from voucher.core.clock import to_business_time
     from voucher.core.districts import district_name
     from voucher.core.money import format_yuan
+    from voucher.units.labels import unit_status_label
 
     app.add_template_filter(format_yuan, "yuan")
     app.add_template_filter(district_name, "district")
     app.add_template_filter(
         lambda t: "" if t is None else to_business_time(t).strftime("%Y-%m-%d %H:%M"), "localtime"
     )
-    app.add_template_filter(lambda s: str(UNIT_STATUS.get(s, s)), "unit_status")
+    app.add_template_filter(unit_status_label, "unit_status")
     app.add_template_filter(lambda s: str(CLAIM_STATUS.get(s, s)), "claim_status")
     app.add_template_global(lambda r: ROLE_LABELS[Role(r)], "role_label")
 

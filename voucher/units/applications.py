@@ -30,6 +30,7 @@ from voucher.core.clock import business_today
 from voucher.core.districts import DISTRICTS, district_code
 from voucher.db import db, unit_of_work, utcnow
 from voucher.errors import Conflict, DomainError, NotFound, RuleViolation, ValidationFailed
+from voucher.units.labels import status_label
 from voucher.units.models import (
     Application,
     ApplicationOccupation,
@@ -55,22 +56,6 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MIN_FOUNDED_YEAR = 1900
 FINANCE_YEARS = 3
 TRAINING_CERTIFICATE = "培训合格证书"  # what a market-needed occupation leads to (notice §七(一))
-
-STATUS_LABELS = {
-    ApplicationStatus.DRAFT: _l("草稿"),
-    ApplicationStatus.SUBMITTED: _l("已提交区人社局"),
-    ApplicationStatus.RETURNED: _l("已退回修改"),
-    ApplicationStatus.DISTRICT_PASSED: _l("区初审通过"),
-    ApplicationStatus.APPROVED: _l("市评审通过"),
-    ApplicationStatus.REJECTED: _l("未通过"),
-    ApplicationStatus.IN_NOTICE: _l("公示中"),
-    ApplicationStatus.ACCEPTED: _l("已备案（揭榜单位）"),
-}
-
-
-def status_label(status: str) -> str:
-    """An application status in Chinese."""
-    return str(STATUS_LABELS.get(status, status))
 
 
 def invalid_fields(

@@ -21,6 +21,7 @@ from voucher.audit.services import record
 from voucher.core.clock import business_today
 from voucher.db import db, unit_of_work
 from voucher.errors import Conflict, RuleViolation, ValidationFailed
+from voucher.units.labels import unit_status_label
 from voucher.units.models import MonitoringKind, MonitoringRecord, TrainingUnit, UnitStatus
 from voucher.units.rules import can_remove
 
@@ -57,21 +58,9 @@ def _unit(actor: Actor, unit_id: int) -> TrainingUnit:
 def _monitored(unit: TrainingUnit) -> None:
     if unit.status not in MONITORED:
         raise Conflict(
-            _l("该机构不在揭榜单位名单上（当前状态：%(s)s）", s=_unit_status(unit.status)),
+            _l("该机构不在揭榜单位名单上（当前状态：%(s)s）", s=unit_status_label(unit.status)),
             code="wrong_state",
         )
-
-
-UNIT_STATUS_LABELS = {
-    UnitStatus.REGISTERED: _l("已登记"),
-    UnitStatus.ACCEPTED: _l("揭榜单位"),
-    UnitStatus.WARNED: _l("已警告"),
-    UnitStatus.REMOVED: _l("已退出名单"),
-}
-
-
-def _unit_status(status: str) -> str:
-    return str(UNIT_STATUS_LABELS.get(status, status))
 
 
 def _add(

@@ -26,6 +26,10 @@ from voucher.core.clock import business_today
 from voucher.core.money import format_yuan
 from voucher.db import db, unit_of_work, utcnow
 from voucher.errors import Conflict, RuleViolation, ValidationFailed
+from voucher.units.labels import (
+    action_label,
+    review_status_label,
+)
 from voucher.units.models import (
     AcceptedOccupation,
     Application,
@@ -52,46 +56,6 @@ PASSED_OR_LATER = (S.DISTRICT_PASSED, S.APPROVED, S.REJECTED, S.IN_NOTICE, S.ACC
 #: What a district officer works on: submitted, returned and everything it passed.
 DISTRICT_STATUSES = (S.SUBMITTED, S.RETURNED, *PASSED_OR_LATER)
 
-STATUS_LABELS = {
-    S.DRAFT: _l("草稿"),
-    S.SUBMITTED: _l("待区初审"),
-    S.RETURNED: _l("已退回修改"),
-    S.DISTRICT_PASSED: _l("区初审通过"),
-    S.APPROVED: _l("集体决策通过"),
-    S.REJECTED: _l("未通过"),
-    S.IN_NOTICE: _l("公示中"),
-    S.ACCEPTED: _l("已报省备案（揭榜单位）"),
-}
-
-#: Audit action codes of an application's timeline, in Chinese (unit side and review side).
-ACTION_LABELS = {
-    "application.created": _l("创建申报草稿"),
-    "application.updated": _l("修改项目信息"),
-    "application.occupation_added": _l("添加职业（工种）"),
-    "application.occupation_updated": _l("修改职业（工种）"),
-    "application.occupation_removed": _l("删除职业（工种）"),
-    "application.submitted": _l("提交区人社局"),
-    "application.district_passed": _l("区人社局初审通过"),
-    "application.returned": _l("区人社局退回修改"),
-    "application.scored": _l("评审打分"),
-    "application.approved": _l("集体决策：通过"),
-    "application.rejected": _l("集体决策：不通过"),
-    "application.notice_started": _l("开始社会公示"),
-    "application.objection_recorded": _l("记录公示异议"),
-    "application.filed": _l("报省人社厅备案，确定为揭榜单位"),
-}
-
-
-def status_label(status: str) -> str:
-    """An application status in Chinese."""
-    return str(STATUS_LABELS.get(status, status))
-
-
-def action_label(action: str) -> str:
-    """An audit action code in Chinese (the code itself when unknown)."""
-    return str(ACTION_LABELS.get(action, action))
-
-
 # ---- loading ----------------------------------------------------------------------------------
 
 
@@ -105,7 +69,7 @@ def _require_status(application: Application, *allowed: str, doing: Any) -> None
         raise Conflict(
             _l(
                 "申报当前状态为“%(s)s”，不能%(doing)s",
-                s=status_label(application.status),
+                s=review_status_label(application.status),
                 doing=doing,
             ),
             code="wrong_state",

@@ -27,6 +27,7 @@ from voucher.core.spreadsheet import XLSX_MIME
 from voucher.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from voucher.units import monitoring, review
 from voucher.units.exports import form_text
+from voucher.units.labels import review_status_label
 from voucher.units.models import Application, ApplicationStatus, TrainingUnit
 from voucher.units.review_exports import district_summary_xlsx
 from voucher.units.rules import CATEGORIES
@@ -136,7 +137,7 @@ def _round_id() -> int | None:
 
 def _grouped(applications: list[Application], order: tuple[str, ...]) -> list[tuple[str, Any]]:
     groups = [(s, [a for a in applications if a.status == s]) for s in order]
-    return [(review.status_label(s), items) for s, items in groups if items]
+    return [(review_status_label(s), items) for s, items in groups if items]
 
 
 def _district_page() -> str:
@@ -258,7 +259,7 @@ def _application_page(
         is_district=actor.role is Role.DISTRICT,
         a=application,
         S=S,
-        status=review.status_label(application.status),
+        status=review_status_label(application.status),
         category=str(CATEGORIES.get(application.category, application.category)),
         summary=summary,
         mine=mine,

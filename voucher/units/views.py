@@ -45,6 +45,7 @@ from voucher.errors import DomainError
 from voucher.extensions import limiter
 from voucher.units import applications as services
 from voucher.units import exports
+from voucher.units.labels import ACTION_LABELS, status_label
 from voucher.units.models import ApplicationStatus
 from voucher.units.rules import CATEGORIES, FORMS, NATURES, TEACHER_KINDS
 from voucher.web import attachment_header, current_actor
@@ -53,15 +54,6 @@ bp = Blueprint("units", __name__)
 
 EQUIPMENT_ROWS = 3
 MAX_EQUIPMENT_ROWS = 50
-
-ACTION_LABELS = {
-    "application.created": _l("创建申报草稿"),
-    "application.updated": _l("修改项目信息"),
-    "application.occupation_added": _l("添加职业（工种）"),
-    "application.occupation_updated": _l("修改职业（工种）"),
-    "application.occupation_removed": _l("删除职业（工种）"),
-    "application.submitted": _l("提交区人社局"),
-}
 
 
 def _district_choices() -> list[tuple[str, str]]:
@@ -389,7 +381,7 @@ def _labels() -> dict[str, Any]:
         "categories": CATEGORIES,
         "forms": FORMS,
         "teacher_kinds": TEACHER_KINDS,
-        "status_label": services.status_label,
+        "status_label": status_label,
         "action_labels": ACTION_LABELS,
         "editable": ApplicationStatus.EDITABLE,
         "form_text": exports.form_text,
@@ -462,7 +454,7 @@ def _read_only(item: Any) -> Any | None:
     """A page that would change a submitted application sends the operator back to it."""
     if request.method == "GET" and item.status not in ApplicationStatus.EDITABLE:
         flash(
-            _("申报已提交（当前状态：%(s)s），不能再修改", s=services.status_label(item.status)),
+            _("申报已提交（当前状态：%(s)s），不能再修改", s=status_label(item.status)),
             "info",
         )
         return redirect(url_for("units.application", application_id=item.id))
