@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from voucher.portal.views import bp as portal_views
     from voucher.units.api import blp as units_api
     from voucher.units.review_views import bp as review_views
+    from voucher.units.rounds_views import bp as rounds_views
     from voucher.units.views import bp as units_views
     from voucher.workcal.api import blp as workcal_api
     from voucher.workcal.views import bp as workcal_views
@@ -118,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog_views)
     app.register_blueprint(portal_views)
     app.register_blueprint(review_views)
+    app.register_blueprint(rounds_views)
     app.register_blueprint(workcal_views)
     app.register_blueprint(units_views)
     api.register_blueprint(accounts_api)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -230,6 +231,60 @@ def keys_generate() -> None:
     click.echo(f"新密钥 {generate_key(SYSTEM).kid}")
 
 
+@click.group("rounds")
+def rounds_group() -> None:
+    """Solicitation rounds (征集批次) of the 揭榜领题 process."""
+
+
+@rounds_group.command("create")
+@click.option("--name", required=True, help="批次名称")
+@click.option("--year", type=int, required=True, help="年度")
+@click.option("--unit-deadline", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--district-deadline", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--notice-days", type=int, default=None)
+@with_appcontext
+def rounds_create(
+    name: str,
+    year: int,
+    unit_deadline: datetime | None,
+    district_deadline: datetime | None,
+    notice_days: int | None,
+) -> None:
+    """Open a round (deadlines default to 10 Aug and 25 Aug of the year)."""
+    from voucher.policy import POLICY
+    from voucher.units.services import create_round
+
+    try:
+        row = create_round(
+            SYSTEM,
+            name=name,
+            year=year,
+            unit_deadline=unit_deadline.date() if unit_deadline else None,
+            district_deadline=district_deadline.date() if district_deadline else None,
+            notice_days=notice_days or POLICY.notice_days,
+        )
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"已创建批次 {row.id}：{row.name}（{row.unit_deadline} / {row.district_deadline}）")
+
+
+@rounds_group.command("list")
+@with_appcontext
+def rounds_list() -> None:
+    """List the rounds."""
+    from sqlalchemy import select
+
+    from voucher.db import db
+    from voucher.units.models import ReviewRound
+
+    for row in db.session.execute(select(ReviewRound).order_by(ReviewRound.id)).scalars():
+        state = "开放" if row.open else "已关闭"
+        click.echo(
+            f"{row.id:>3} {row.name} {row.unit_deadline} {row.district_deadline} "
+            f"公示{row.notice_days}天 {state}"
+        )
+
+
 def register_commands(app: Flask) -> None:
     """Attach the commands to the app's CLI."""
     from voucher.workcal.cli import calendar_group  # imports this module: kept out of the top
@@ -242,6 +297,7 @@ def register_commands(app: Flask) -> None:
         audit_group,
         keys_group,
         calendar_group,
+        rounds_group,
     ):
         app.cli.add_command(command)
 

@@ -70,3 +70,8 @@ def test_removal_needs_an_uncorrected_warning_past_its_deadline():
     assert not can_remove([(date(2026, 11, 30), False)], today)  # deadline not reached
     assert not can_remove([(date(2026, 11, 1), True)], today)  # corrected
     assert can_remove([(date(2026, 11, 1), True), (date(2026, 11, 20), False)], today)
+
+
+def test_every_criterion_needs_a_name():
+    with pytest.raises(RuleViolation):
+        check_criteria([{"key": "a", "label": " ", "weight": 100}])

@@ -115,6 +115,8 @@ def check_criteria(criteria: Sequence[Mapping[str, Any]]) -> None:
     keys = [c.get("key") for c in criteria]
     if not criteria or len(set(keys)) != len(keys):
         raise RuleViolation(_l("评分项不能为空且不能重复"), code="criteria_invalid")
+    if any(not str(c.get("label", "")).strip() for c in criteria):
+        raise RuleViolation(_l("每个评分项都要有名称"), code="criteria_invalid")
     weights = [c.get("weight", 0) for c in criteria]
     if any(not isinstance(w, int) or w <= 0 for w in weights) or sum(weights) != 100:
         raise RuleViolation(_l("评分项权重须为正整数且合计为 100"), code="criteria_invalid")

@@ -16,7 +16,7 @@ from voucher.audit.services import record
 from voucher.catalog.services import get_entry
 from voucher.core.districts import district_code
 from voucher.db import db, unit_of_work
-from voucher.errors import Conflict, ValidationFailed
+from voucher.errors import Conflict, NotFound, ValidationFailed
 from voucher.policy import POLICY
 from voucher.units.models import AcceptedOccupation, ReviewRound, TrainingUnit, UnitStatus
 from voucher.units.rules import (
@@ -197,3 +197,17 @@ def current_round() -> ReviewRound | None:
         .scalars()
         .first()
     )
+
+
+def close_round(actor: Actor, round_id: int) -> ReviewRound:
+    """Close a round (city officers): it takes no new applications."""
+    actor.require(Role.CITY)
+    with unit_of_work() as session:
+        row = session.get(ReviewRound, round_id)
+        if row is None:
+            raise NotFound(_l("未找到该征集批次"))
+        if not row.open:
+            raise Conflict(_l("该征集批次已关闭"), code="round_closed")
+        row.open = False
+        record(actor, "round.closed", "review_round", row.id)
+    return row
