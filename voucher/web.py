@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -152,3 +153,43 @@ def register_template_helpers(app: Flask) -> None:
 def attachment_header(filename: str) -> str:
     """A Content-Disposition for a download with a Chinese file name (RFC 5987)."""
     return f"attachment; filename*=UTF-8''{quote(filename)}"
+
+
+def show_refusal(form: Any, exc: DomainError) -> None:
+    """Flash a refused action's reason and attach its per-field messages to the form's fields."""
+    from flask import flash
+    from wtforms import Field, FieldList
+
+    flash(str(exc.message), "error")
+    for key, message in exc.errors.items():
+        target = getattr(form, key, None)
+        if isinstance(target, Field) and not isinstance(target, FieldList):
+            target.errors = [*list(target.errors or []), str(message)]
+
+
+def handle_form(
+    form: Any,
+    action: Callable[[], Any],
+    *,
+    success: str,
+    then: Callable[[Any], str],
+    status_of_refusal: Callable[[DomainError], int] = lambda exc: 422,
+    redirect_code: int = 302,
+) -> Response | int:
+    """The page-form pattern: validate, run one service call, then flash and redirect.
+
+    Returns the redirect on success; otherwise the status to render the page with again: 200
+    for a first view, 422 for an invalid form, ``status_of_refusal(exc)`` when the service
+    refused (its reason flashed and attached to the fields).
+    """
+    from flask import flash, redirect
+
+    if form.validate_on_submit():
+        try:
+            result = action()
+        except DomainError as exc:
+            show_refusal(form, exc)
+            return status_of_refusal(exc)
+        flash(success, "success")
+        return redirect(then(result), code=redirect_code)
+    return 422 if request.method == "POST" else 200

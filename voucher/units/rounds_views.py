@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -15,12 +15,11 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 
 from voucher.accounts.roles import Role
 from voucher.db import db
-from voucher.errors import DomainError
 from voucher.policy import POLICY
 from voucher.units.models import ReviewRound
 from voucher.units.rules import DEFAULT_CRITERIA
 from voucher.units.services import close_round, create_round
-from voucher.web import current_actor
+from voucher.web import current_actor, handle_form
 
 bp = Blueprint("rounds", __name__)
 
@@ -66,33 +65,30 @@ def index() -> Any:
     actor = current_actor()
     actor.require(Role.CITY)
     form = RoundForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            create_round(
-                actor,
-                name=form.name.data or "",
-                year=form.year.data or 0,
-                unit_deadline=form.unit_deadline.data,
-                district_deadline=form.district_deadline.data,
-                notice_days=form.notice_days.data or POLICY.notice_days,
-                criteria=_criteria_from_request(),
-            )
-        except DomainError as exc:
-            flash(str(exc), "error")
-            status = 422
-        else:
-            flash(_("征集批次已创建"), "success")
-            return redirect(url_for("rounds.index"), code=303)
-    elif request.method == "POST":
-        status = 422
+    outcome = handle_form(
+        form,
+        lambda: create_round(
+            actor,
+            name=form.name.data or "",
+            year=form.year.data or 0,
+            unit_deadline=form.unit_deadline.data,
+            district_deadline=form.district_deadline.data,
+            notice_days=form.notice_days.data or POLICY.notice_days,
+            criteria=_criteria_from_request(),
+        ),
+        success=_("征集批次已创建"),
+        then=lambda _result: url_for("rounds.index"),
+        redirect_code=303,
+    )
+    if isinstance(outcome, Response):
+        return outcome
     rounds = db.session.execute(select(ReviewRound).order_by(ReviewRound.id.desc())).scalars()
     criteria = request.form if request.method == "POST" else None
     defaults = [(c["label"], c["weight"]) for c in DEFAULT_CRITERIA]
     defaults += [("", "")] * (CRITERIA_ROWS - len(defaults))
     return render_template(
         "review/rounds.html", form=form, rounds=list(rounds), defaults=defaults, posted=criteria
-    ), status
+    ), outcome
 
 
 @bp.route("/review/rounds/<int:round_id>/close", methods=["POST"])

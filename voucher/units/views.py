@@ -21,7 +21,6 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
-    Field,
     FieldList,
     Form,
     FormField,
@@ -48,7 +47,7 @@ from voucher.units import exports
 from voucher.units.labels import ACTION_LABELS, status_label
 from voucher.units.models import ApplicationStatus
 from voucher.units.rules import CATEGORIES, FORMS, NATURES, TEACHER_KINDS
-from voucher.web import attachment_header, current_actor
+from voucher.web import attachment_header, current_actor, handle_form, show_refusal
 
 bp = Blueprint("units", __name__)
 
@@ -220,18 +219,6 @@ class _Errors(dict[str, str]):
             return None
 
 
-def _show_errors(form: Any, errors: dict[str, Any]) -> None:
-    for key, message in errors.items():
-        target = getattr(form, key, None)
-        if isinstance(target, Field) and not isinstance(target, FieldList):
-            target.errors = [*list(target.errors or []), str(message)]
-
-
-def _refused(form: Any, exc: DomainError) -> None:
-    flash(str(exc.message), "error")
-    _show_errors(form, exc.errors)
-
-
 # ---- registration -----------------------------------------------------------------------------
 
 
@@ -246,27 +233,23 @@ def register() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("portal.home"))
     form = RegisterForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.register_self(
-                name=form.name.data or "",
-                credit_code=form.credit_code.data or "",
-                district=form.district.data or "",
-                contact_name=form.contact_name.data or "",
-                contact_mobile=form.contact_mobile.data or "",
-                username=form.username.data or "",
-                password=form.password.data or "",
-            )
-        except DomainError as exc:
-            _refused(form, exc)
-            status = 422
-        else:
-            flash(_("注册成功，请用刚才设置的用户名和密码登录"), "success")
-            return redirect(url_for("accounts.login"))
-    elif request.method == "POST":
-        status = 422
-    return render_template("units/register.html", form=form), status
+    outcome = handle_form(
+        form,
+        lambda: services.register_self(
+            name=form.name.data or "",
+            credit_code=form.credit_code.data or "",
+            district=form.district.data or "",
+            contact_name=form.contact_name.data or "",
+            contact_mobile=form.contact_mobile.data or "",
+            username=form.username.data or "",
+            password=form.password.data or "",
+        ),
+        success=_("注册成功，请用刚才设置的用户名和密码登录"),
+        then=lambda _result: url_for("accounts.login"),
+    )
+    if isinstance(outcome, Response):
+        return outcome
+    return render_template("units/register.html", form=form), outcome
 
 
 # ---- profile ----------------------------------------------------------------------------------
@@ -350,19 +333,15 @@ def profile() -> Any:
     unit = services.get_unit(actor)
     years = services.finance_years()
     form = _profile_form(years, services.profile_of(unit))
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.update_profile(actor, _read_profile(form, years))
-        except DomainError as exc:
-            _refused(form, exc)
-            status = 422
-        else:
-            flash(_("单位信息已保存"), "success")
-            return redirect(url_for("units.profile"))
-    elif request.method == "POST":
-        status = 422
-    return render_template("units/profile.html", form=form, unit=unit, years=years), status
+    outcome = handle_form(
+        form,
+        lambda: services.update_profile(actor, _read_profile(form, years)),
+        success=_("单位信息已保存"),
+        then=lambda _result: url_for("units.profile"),
+    )
+    if isinstance(outcome, Response):
+        return outcome
+    return render_template("units/profile.html", form=form, unit=unit, years=years), outcome
 
 
 @bp.route("/units/<int:unit_id>/profile")
@@ -419,19 +398,15 @@ def new_application() -> Any:
     actor = current_actor()
     actor.require(Role.UNIT)
     form = ApplicationForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            application = services.create_application(actor, _read_application(form))
-        except DomainError as exc:
-            _refused(form, exc)
-            status = 422
-        else:
-            flash(_("申报草稿已保存，请添加职业（工种）"), "success")
-            return redirect(url_for("units.application", application_id=application.id))
-    elif request.method == "POST":
-        status = 422
-    return render_template("units/application_form.html", form=form, application=None), status
+    outcome = handle_form(
+        form,
+        lambda: services.create_application(actor, _read_application(form)),
+        success=_("申报草稿已保存，请添加职业（工种）"),
+        then=lambda application: url_for("units.application", application_id=application.id),
+    )
+    if isinstance(outcome, Response):
+        return outcome
+    return render_template("units/application_form.html", form=form, application=None), outcome
 
 
 @bp.route("/unit/applications/<int:application_id>")
@@ -471,19 +446,16 @@ def edit_application(application_id: int) -> Any:
     if (back := _read_only(item)) is not None:
         return back
     form = ApplicationForm(obj=item) if request.method == "GET" else ApplicationForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.update_application(actor, application_id, _read_application(form))
-        except DomainError as exc:
-            _refused(form, exc)
-            status = exc.status
-        else:
-            flash(_("项目信息已保存"), "success")
-            return redirect(url_for("units.application", application_id=application_id))
-    elif request.method == "POST":
-        status = 422
-    return render_template("units/application_form.html", form=form, application=item), status
+    outcome = handle_form(
+        form,
+        lambda: services.update_application(actor, application_id, _read_application(form)),
+        success=_("项目信息已保存"),
+        then=lambda _result: url_for("units.application", application_id=application_id),
+        status_of_refusal=lambda exc: exc.status,
+    )
+    if isinstance(outcome, Response):
+        return outcome
+    return render_template("units/application_form.html", form=form, application=item), outcome
 
 
 @bp.route("/unit/applications/<int:application_id>/submit", methods=["POST"])
@@ -617,7 +589,7 @@ def _occupation_page(application_id: int, occupation_id: int | None) -> Any:
             else:
                 services.update_occupation(actor, application_id, occupation_id, data)
         except DomainError as exc:
-            _refused(form, exc)
+            show_refusal(form, exc)
             status = exc.status
         else:
             flash(_("职业（工种）已保存"), "success")
