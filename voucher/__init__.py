@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from voucher.catalog.api import blp as catalog_api
     from voucher.catalog.views import bp as catalog_views
     from voucher.extensions import api
+    from voucher.issuance.jwks import bp as jwks_views
     from voucher.portal.views import bp as portal_views
     from voucher.units.api import blp as units_api
     from voucher.units.review_views import bp as review_views
@@ -122,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(rounds_views)
     app.register_blueprint(workcal_views)
     app.register_blueprint(units_views)
+    app.register_blueprint(jwks_views)
     api.register_blueprint(accounts_api)
     api.register_blueprint(catalog_api)
     api.register_blueprint(workcal_api)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from flask import Flask
@@ -14,6 +16,9 @@ from flask_migrate import upgrade
 
 from voucher.accounts.access import Actor
 from voucher.errors import DomainError
+
+if TYPE_CHECKING:
+    from voucher.issuance.models import SigningKey
 
 SYSTEM = Actor.system("cli")
 
@@ -219,16 +224,76 @@ def audit_seal() -> None:
 
 @click.group("keys")
 def keys_group() -> None:
-    """Voucher signing keys (full management comes with issuance)."""
+    """Voucher signing keys: generate, rotate, retire, revoke, list, JWKS."""
+
+
+def _key_call(action: Callable[[], SigningKey], done: str) -> None:
+    try:
+        key = action()
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(done.format(kid=key.kid))
 
 
 @keys_group.command("generate")
 @with_appcontext
 def keys_generate() -> None:
-    """Generate a new active key; the previous one retires."""
+    """Generate the first active key (refused while one is active: rotate instead)."""
     from voucher.issuance.keys import generate_key
 
-    click.echo(f"新密钥 {generate_key(SYSTEM).kid}")
+    _key_call(lambda: generate_key(SYSTEM, rotate=False), "新签名密钥 {kid} 已启用")
+
+
+@keys_group.command("rotate")
+@with_appcontext
+def keys_rotate() -> None:
+    """Generate a new active key; the previous one retires (still verifies its vouchers)."""
+    from voucher.issuance.keys import generate_key
+
+    _key_call(lambda: generate_key(SYSTEM), "已轮换：新签名密钥 {kid} 启用，原密钥停用但仍可核验")
+
+
+@keys_group.command("retire")
+@click.argument("kid")
+@with_appcontext
+def keys_retire(kid: str) -> None:
+    """Stop signing with KID; it verifies its unexpired vouchers."""
+    from voucher.issuance.keys import retire_key
+
+    _key_call(lambda: retire_key(SYSTEM, kid), "密钥 {kid} 已停用（仍可核验未过期的券）")
+
+
+@keys_group.command("revoke")
+@click.argument("kid")
+@click.option("--reason", required=True, help="吊销原因（写入审计日志）")
+@with_appcontext
+def keys_revoke(kid: str, reason: str) -> None:
+    """Revoke KID: nothing it signed verifies any more; its private key file is deleted."""
+    from voucher.issuance.keys import revoke_key
+
+    _key_call(
+        lambda: revoke_key(SYSTEM, kid, reason=reason), "密钥 {kid} 已吊销，其签发的券不再有效"
+    )
+
+
+@keys_group.command("list")
+@with_appcontext
+def keys_list() -> None:
+    """Every key with its state."""
+    from voucher.issuance.keys import list_keys
+
+    labels = {"active": "在用", "retired": "停用", "revoked": "吊销"}
+    for key in list_keys():
+        click.echo(f"{key.kid}  {labels.get(key.state, key.state)}  {key.created_at:%Y-%m-%d}")
+
+
+@keys_group.command("jwks")
+@with_appcontext
+def keys_jwks() -> None:
+    """Print the public JWK Set (what /.well-known/jwks.json serves)."""
+    from voucher.issuance.keys import jwks
+
+    click.echo(json.dumps(jwks(), ensure_ascii=False, indent=2))
 
 
 @click.group("rounds")

@@ -5,6 +5,7 @@ A retired key still verifies the vouchers it signed until they expire; a revoked
 
 from __future__ import annotations
 
+import base64
 import os
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from voucher.accounts.access import Actor
 from voucher.accounts.roles import Role
@@ -47,12 +49,8 @@ def _cache() -> dict[str, object]:
     return cache
 
 
-def generate_key(actor: Actor) -> SigningKey:
-    """Create a key pair; the new key becomes active and the previous active one retires."""
-    actor.require(Role.CITY)
-    private = Ed25519PrivateKey.generate()
-    public = private.public_key()
-    kid = key_id_for(public).hex()
+def _write_private_key(private: Ed25519PrivateKey, kid: str) -> Path:
+    """Write the private half to the key folder, readable by this user only (never the DB)."""
     pem = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -62,14 +60,45 @@ def generate_key(actor: Actor) -> SigningKey:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
+    return path
+
+
+def _active_keys(session: Session) -> list[SigningKey]:
+    return list(
+        session.execute(select(SigningKey).where(SigningKey.state == KeyState.ACTIVE)).scalars()
+    )
+
+
+def _retire(actor: Actor, key: SigningKey, reason: str) -> None:
+    key.state = KeyState.RETIRED
+    key.retired_at = utcnow()
+    record(actor, "key.retired", "signing_key", key.kid, {"reason": reason})
+
+
+def generate_key(actor: Actor, *, rotate: bool = True) -> SigningKey:
+    """Create a key pair and make it the active signing key.
+
+    With ``rotate`` (the default) the previous active key retires: it signs nothing more but still
+    verifies its vouchers until they expire. Without it, an existing active key is a conflict.
+    """
+    actor.require(Role.CITY)
+    private = Ed25519PrivateKey.generate()
+    public = private.public_key()
+    kid = key_id_for(public).hex()
+    path = _write_private_key(private, kid)
     try:
         with unit_of_work() as session:
-            for old in session.execute(
-                select(SigningKey).where(SigningKey.state == KeyState.ACTIVE)
-            ).scalars():
-                old.state = KeyState.RETIRED
-                old.retired_at = utcnow()
-                record(actor, "key.retired", "signing_key", old.kid)
+            active = _active_keys(session)
+            if active and not rotate:
+                raise Conflict(
+                    _l(
+                        "已有在用的签名密钥 %(kid)s；要换用新密钥请轮换（rotate）",
+                        kid=active[0].kid,
+                    ),
+                    code="key_active_exists",
+                )
+            for old in active:
+                _retire(actor, old, "rotated")
             key = SigningKey(
                 kid=kid,
                 public_key=public.public_bytes(
@@ -77,7 +106,7 @@ def generate_key(actor: Actor) -> SigningKey:
                 ),
             )
             session.add(key)
-            record(actor, "key.generated", "signing_key", kid)
+            record(actor, "key.generated", "signing_key", kid, {"rotated": [k.kid for k in active]})
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -95,20 +124,77 @@ def ensure_active_key(actor: Actor) -> SigningKey:
     return generate_key(actor)
 
 
-def revoke_key(actor: Actor, kid: str) -> None:
-    """Revoke a key: nothing it signed verifies any more."""
+def _key_by_kid(session: Session, kid: str) -> SigningKey:
+    key = session.execute(
+        select(SigningKey).where(SigningKey.kid == kid.strip().lower()).with_for_update()
+    ).scalar_one_or_none()
+    if key is None:
+        raise NotFound(_l("未找到签名密钥 %(kid)s", kid=kid), code="key_unknown")
+    return key
+
+
+def retire_key(actor: Actor, kid: str) -> SigningKey:
+    """Stop signing with a key; it still verifies its vouchers until they expire."""
     actor.require(Role.CITY)
     with unit_of_work() as session:
-        key = session.execute(select(SigningKey).where(SigningKey.kid == kid)).scalar_one_or_none()
-        if key is None:
-            raise NotFound(_l("未找到该签名密钥"))
+        key = _key_by_kid(session, kid)
+        if key.state != KeyState.ACTIVE:
+            raise Conflict(
+                _l("只有在用的密钥可以停用（当前状态：%(state)s）", state=key.state),
+                code="key_not_active",
+            )
+        _retire(actor, key, "retired")
+    _cache().clear()
+    return key
+
+
+def revoke_key(actor: Actor, kid: str, *, reason: str = "") -> SigningKey:
+    """Revoke a key (e.g. compromised): nothing it signed verifies any more; its private half is
+    deleted from the key folder."""
+    actor.require(Role.CITY)
+    reason = reason.strip()
+    with unit_of_work() as session:
+        key = _key_by_kid(session, kid)
         if key.state == KeyState.REVOKED:
-            raise Conflict(_l("该密钥已吊销"))
+            raise Conflict(_l("该密钥已吊销"), code="key_revoked")
         key.state = KeyState.REVOKED
         key.revoked_at = utcnow()
-        record(actor, "key.revoked", "signing_key", kid)
-    _private_path(kid).unlink(missing_ok=True)
+        record(actor, "key.revoked", "signing_key", key.kid, {"reason": reason})
+    _private_path(key.kid).unlink(missing_ok=True)
     _cache().clear()
+    return key
+
+
+def list_keys() -> list[SigningKey]:
+    """Every key, newest first."""
+    return list(
+        db.session.execute(
+            select(SigningKey).order_by(SigningKey.created_at.desc(), SigningKey.id.desc())
+        ).scalars()
+    )
+
+
+def jwks() -> dict[str, list[dict[str, str]]]:
+    """The public keys that still verify (active and retired) as an RFC 8037 JWK Set."""
+    keys = db.session.execute(
+        select(SigningKey)
+        .where(SigningKey.state != KeyState.REVOKED)
+        .order_by(SigningKey.created_at, SigningKey.id)
+    ).scalars()
+    return {
+        "keys": [
+            {
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "alg": "EdDSA",
+                "use": "sig",
+                "kid": key.kid,
+                "x": base64.urlsafe_b64encode(key.public_key).rstrip(b"=").decode("ascii"),
+                "status": key.state,
+            }
+            for key in keys
+        ]
+    }
 
 
 def active_signer() -> tuple[str, Ed25519PrivateKey]:
@@ -120,7 +206,13 @@ def active_signer() -> tuple[str, Ed25519PrivateKey]:
         ).scalar_one_or_none()
         if key is None:
             raise Conflict(_l("尚未生成签名密钥，请先执行 voucher init"), code="no_signing_key")
-        pem = _private_path(key.kid).read_bytes()
+        try:
+            pem = _private_path(key.kid).read_bytes()
+        except FileNotFoundError:
+            raise Conflict(
+                _l("在用签名密钥 %(kid)s 的私钥不在本机密钥目录中，无法签发", kid=key.kid),
+                code="signing_key_missing",
+            ) from None
         private = serialization.load_pem_private_key(pem, password=None)
         assert isinstance(private, Ed25519PrivateKey)
         cache["active"] = (key.kid, private)
