@@ -81,6 +81,84 @@ class DemoWorld:
             valid_from=valid_from or business_today(),
         )
 
+    def file_class(
+        self,
+        unit: str = "unit1",
+        entry: int | None = None,
+        start: date | None = None,
+        fee_fen: int = 120_000,
+        *,
+        end: date | None = None,
+        hours: int = 80,
+        mode: str = "offline",
+        name: str = "",
+    ) -> Any:
+        """File a class for one of the unit's accepted occupations (entry: catalogue id; the
+        unit's first one by default). Without ``start`` it starts as early as the filing rule
+        allows from today; an earlier ``start`` is filed on the working day it needed."""
+        from datetime import timedelta
+
+        from voucher.core.clock import business_today, frozen_today
+        from voucher.policy import POLICY
+        from voucher.redemption.classes import file_class
+        from voucher.redemption.rules import ClassDetails
+        from voucher.units.models import AcceptedOccupation
+        from voucher.workcal.services import work_calendar
+
+        actor = self.actor(unit)
+        stmt = select(AcceptedOccupation).where(AcceptedOccupation.unit_id == actor.unit_id)
+        if entry is not None:
+            stmt = stmt.where(AcceptedOccupation.entry_id == entry)
+        occupation = db.session.execute(stmt.order_by(AcceptedOccupation.id)).scalars().first()
+        assert occupation is not None, f"{unit} is not accepted for entry {entry}"
+        calendar = work_calendar()
+        workdays = POLICY.class_filing_workdays
+        today = business_today()
+        earliest = calendar.add_workdays(today, workdays)
+        start = start or earliest
+        filed_on = today if start >= earliest else calendar.add_workdays(start, -workdays)
+        details = ClassDetails(
+            name=name or f"{occupation.name or '培训'}班 {start.isoformat()}",
+            start_date=start,
+            end_date=end or start + timedelta(days=30),
+            hours=hours,
+            plan="理论 40 课时，实操 40 课时",
+            teachers="王老师（高级技师）",
+            fee_fen=fee_fen,
+            site="广州市天河区培训楼 301",
+            mode=mode,
+            platform="" if mode == "offline" else "粤培训在线",
+            courses="" if mode == "offline" else "基础理论",
+            online_hours=None if mode == "offline" else hours // 2,
+        )
+        with frozen_today(filed_on):
+            return file_class(actor, occupation.id, details)
+
+    def id_tail(self, voucher: Any) -> str:
+        """The last 4 characters of the voucher holder's ID number (what the desk types)."""
+        from voucher.issuance.models import Voucher
+        from voucher.keyring import pii_cipher
+
+        person = db.session.get(Voucher, voucher.id).person  # type: ignore[union-attr]
+        return pii_cipher().decrypt(person.id_cipher, aad=b"person.id_number")[-4:]
+
+    def redeem(
+        self,
+        voucher: Any,
+        unit: str = "unit1",
+        fee_fen: int = 120_000,
+        class_id: int | None = None,
+    ) -> Any:
+        """Redeem a voucher at a unit through the service (filing a fitting class if none
+        is given), with the right ID-card characters; returns the Redemption."""
+        from voucher.redemption.services import redeem
+
+        if class_id is None:
+            class_id = self.file_class(unit, entry=voucher.entry_id, fee_fen=fee_fen).id
+        return redeem(
+            self.actor(unit), voucher.token, class_id=class_id, id_last4=self.id_tail(voucher)
+        )
+
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     """Fetch a page and read its CSRF token."""

@@ -23,6 +23,10 @@ class Policy:
     # and level once.
     project_subsidies_per_year: int = 1
     voucher_validity_days: int = 90
+    # Trainee notices: remind the holder this many days before an unused voucher expires.
+    expiry_reminder_days: int = 14
+    # 通知 §二: released prisoners count as a target group within 24 months of release.
+    released_within_months: int = 24
     # 通知 §七(三): a unit removed from the accepted list redeems nothing new; what it trained
     # before stays claimable unless this is switched off.
     removed_unit_keeps_claims: bool = True
@@ -30,6 +34,14 @@ class Policy:
     unit_deadline: tuple[int, int] = (8, 10)
     district_deadline: tuple[int, int] = (8, 25)
     notice_days: int = 7
+    # Redemption (issue 5): a voucher may join a class up to this many days after it starts;
+    # the unit may void a redemption until this many days after the start (0 = before it);
+    # wrong ID-card characters typed at the desk lock the voucher after this many failures
+    # for this many minutes.
+    class_late_redeem_days: int = 3
+    void_days_after_start: int = 0
+    id_check_max_failures: int = 5
+    id_check_lock_minutes: int = 30
 
 
 POLICY = Policy()

@@ -26,7 +26,6 @@ from voucher.db import db
 from voucher.errors import NotFound
 from voucher.issuance.models import Person, Voucher
 from voucher.redemption.models import Redemption
-from voucher.redemption.services import redeem
 from voucher.settlement.models import Claim
 from voucher.settlement.services import add_to_draft_claim
 from voucher.units.models import TrainingUnit
@@ -51,8 +50,8 @@ def world(demo: Any) -> World:
     voucher_a = demo.issue(0, entry=demo.care, unit=unit1.id)
     voucher_b = demo.issue(1, entry=demo.housekeeping, unit=unit2.id)
     voucher_any = demo.issue(2, entry=demo.care)  # 通用: any accepted unit
-    redemption_a = redeem(demo.actor("unit1"), voucher_a.token, fee_fen=100_000)
-    redemption_b = redeem(demo.actor("unit2"), voucher_b.token, fee_fen=60_000)
+    redemption_a = demo.redeem(voucher_a, "unit1", fee_fen=100_000)
+    redemption_b = demo.redeem(voucher_b, "unit2", fee_fen=60_000)
     claim_a = add_to_draft_claim(demo.actor("unit1"), redemption_a.id).claim_id
     claim_b = add_to_draft_claim(demo.actor("unit2"), redemption_b.id).claim_id
     haizhu = create_user(

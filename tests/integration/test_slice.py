@@ -24,7 +24,7 @@ from voucher.settlement.services import add_to_draft_claim
 def test_a_voucher_issued_redeemed_and_claimed_ends_on_one_draft_claim_line(demo):
     voucher = demo.issue(0, unit=demo.units[0].id)
 
-    redemption = redeem(demo.actor("unit1"), voucher.token, fee_fen=120_000)
+    redemption = demo.redeem(voucher, "unit1", fee_fen=120_000)
     line = add_to_draft_claim(demo.actor("unit1"), redemption.id)
 
     assert redemption.offset_fen == 80_000  # min(face 800, fee 1200)
@@ -34,8 +34,9 @@ def test_a_voucher_issued_redeemed_and_claimed_ends_on_one_draft_claim_line(demo
     actions = [
         e.action for e in db.session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars()
     ]
-    assert actions[-4:] == [
+    assert actions[-5:] == [
         "voucher.issued",
+        "class.filed",
         "voucher.redeemed",
         "claim.created",
         "claim.line_added",
@@ -50,17 +51,20 @@ def test_the_qr_decodes_to_a_token_that_redeems(demo):
     (decoded,) = zxingcpp.read_barcodes(image)
     assert decoded.text.startswith("HTTPS://VOUCHER.TEST/V/")
 
-    redemption = redeem(demo.actor("unit1"), decoded.text.lower(), fee_fen=50_000)
+    klass = demo.file_class("unit1", entry=voucher.entry_id, fee_fen=50_000)
+    redemption = redeem(
+        demo.actor("unit1"), decoded.text.lower(), class_id=klass.id, id_last4=demo.id_tail(voucher)
+    )
 
     assert redemption.offset_fen == 50_000  # the fee is below the face value
 
 
 def test_a_voucher_redeems_only_once(demo):
     voucher = demo.issue(0)
-    redeem(demo.actor("unit1"), voucher.token, fee_fen=80_000)
+    redemption = demo.redeem(voucher, "unit1", fee_fen=80_000)
 
     with pytest.raises(Conflict) as refused:
-        redeem(demo.actor("unit1"), voucher.token, fee_fen=80_000)
+        redeem(demo.actor("unit1"), voucher.token, class_id=redemption.class_id)
 
     assert refused.value.code == "voucher_redeemed"
     assert "已经核销" in str(refused.value)
@@ -69,8 +73,10 @@ def test_a_voucher_redeems_only_once(demo):
 def test_a_voucher_bound_to_another_unit_is_refused_and_stays_issued(demo):
     voucher = demo.issue(0, unit=demo.units[0].id)
 
+    klass = demo.file_class("unit2")
+
     with pytest.raises(RuleViolation) as refused:
-        redeem(demo.actor("unit2"), voucher.token, fee_fen=80_000)
+        redeem(demo.actor("unit2"), voucher.token, class_id=klass.id)
 
     assert refused.value.code == "voucher_other_unit"
     assert db.session.get(Voucher, voucher.id).status == VoucherStatus.ISSUED
@@ -79,8 +85,10 @@ def test_a_voucher_bound_to_another_unit_is_refused_and_stays_issued(demo):
 def test_a_unit_not_accepted_for_the_occupation_cannot_redeem(demo):
     voucher = demo.issue(0, entry=demo.care)  # 养老护理员: only unit 1 is accepted for it
 
+    klass = demo.file_class("unit2")  # 家政服务员
+
     with pytest.raises(RuleViolation) as refused:
-        redeem(demo.actor("unit2"), voucher.token, fee_fen=80_000)
+        redeem(demo.actor("unit2"), voucher.token, class_id=klass.id)
 
     assert refused.value.code == "occupation_not_accepted"
 
@@ -90,15 +98,17 @@ def test_a_tampered_token_is_refused(demo):
     token = voucher.token
     tampered = token[:40] + ("A" if token[40] != "A" else "B") + token[41:]
 
+    klass = demo.file_class("unit1")
+
     with pytest.raises(ValidationFailed) as refused:
-        redeem(demo.actor("unit1"), tampered, fee_fen=80_000)
+        redeem(demo.actor("unit1"), tampered, class_id=klass.id)
 
     assert refused.value.code.startswith("token_")
 
 
 def test_a_redemption_goes_on_a_claim_once(demo):
     voucher = demo.issue(0)
-    redemption = redeem(demo.actor("unit1"), voucher.token, fee_fen=80_000)
+    redemption = demo.redeem(voucher, "unit1", fee_fen=80_000)
     add_to_draft_claim(demo.actor("unit1"), redemption.id)
 
     with pytest.raises(Conflict):
@@ -107,7 +117,7 @@ def test_a_redemption_goes_on_a_claim_once(demo):
 
 def test_another_unit_cannot_claim_a_redemption_it_cannot_see(demo):
     voucher = demo.issue(0)
-    redemption = redeem(demo.actor("unit1"), voucher.token, fee_fen=80_000)
+    redemption = demo.redeem(voucher, "unit1", fee_fen=80_000)
 
     with pytest.raises(NotFound):
         add_to_draft_claim(demo.actor("unit2"), redemption.id)
