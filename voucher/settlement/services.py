@@ -21,9 +21,14 @@ def add_to_draft_claim(actor: Actor, redemption_id: int) -> ClaimLine:
     actor.require(Role.UNIT)
     with unit_of_work() as session:
         redemption = get_visible(Redemption, redemption_id, actor)
-        if session.execute(
-            select(ClaimLine.id).where(ClaimLine.redemption_id == redemption.id)
-        ).first():
+        existing = session.execute(
+            select(Claim.status)
+            .join(ClaimLine, ClaimLine.claim_id == Claim.id)
+            .where(ClaimLine.redemption_id == redemption.id)
+        ).scalar()
+        if existing == ClaimStatus.PAID:
+            raise Conflict(_l("该培训券的补贴已支付，不能再申领"), code="already_paid")
+        if existing is not None:
             raise Conflict(_l("该核销记录已在补贴申领中"), code="already_claimed")
         standard = session.execute(
             select(AcceptedOccupation.standard_fen).where(
@@ -45,7 +50,13 @@ def add_to_draft_claim(actor: Actor, redemption_id: int) -> ClaimLine:
             claim_id=claim.id,
             redemption_id=redemption.id,
             amount_fen=line_amount(standard, redemption.fee_fen),
+            person_id=redemption.voucher.person_id,
+            entry_id=redemption.voucher.entry_id,
+            fee_fen=redemption.fee_fen,
+            offset_fen=redemption.offset_fen,
+            standard_fen=standard,
         )
+        line.refund_fen = max(0, line.amount_fen - redemption.offset_fen)
         session.add(line)
         claim.total_fen += line.amount_fen
         session.flush()
