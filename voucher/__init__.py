@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from voucher.units.review_views import bp as review_views
     from voucher.units.rounds_views import bp as rounds_views
     from voucher.units.views import bp as units_views
+    from voucher.wallet.views import bp as wallet_views
     from voucher.workcal.api import blp as workcal_api
     from voucher.workcal.views import bp as workcal_views
 
@@ -123,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(rounds_views)
     app.register_blueprint(workcal_views)
     app.register_blueprint(units_views)
+    app.register_blueprint(wallet_views)
     app.register_blueprint(jwks_views)
     api.register_blueprint(accounts_api)
     api.register_blueprint(catalog_api)

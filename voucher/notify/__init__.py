@@ -1,0 +1,1 @@
+"""Notifications to trainees (SMS): pluggable senders, an outbox, issuance notices, reminders."""
