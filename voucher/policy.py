@@ -25,8 +25,6 @@ class Policy:
     voucher_validity_days: int = 90
     # Trainee notices: remind the holder this many days before an unused voucher expires.
     expiry_reminder_days: int = 14
-    # Trainee notices: remind the holder this many days before an unused voucher expires.
-    expiry_reminder_days: int = 14
     # 通知 §二: released prisoners count as a target group within 24 months of release.
     released_within_months: int = 24
     # 通知 §七(三): a unit removed from the accepted list redeems nothing new; what it trained
