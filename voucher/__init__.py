@@ -109,6 +109,8 @@ def _register_blueprints(app: Flask) -> None:
     from voucher.extensions import api
     from voucher.issuance.jwks import bp as jwks_views
     from voucher.portal.views import bp as portal_views
+    from voucher.redemption.api import blp as redemption_api
+    from voucher.redemption.views import bp as redemption_views
     from voucher.units.api import blp as units_api
     from voucher.units.review_views import bp as review_views
     from voucher.units.rounds_views import bp as rounds_views
@@ -130,6 +132,8 @@ def _register_blueprints(app: Flask) -> None:
     api.register_blueprint(catalog_api)
     api.register_blueprint(workcal_api)
     api.register_blueprint(units_api)
+    api.register_blueprint(redemption_api)
+    app.register_blueprint(redemption_views)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "gzv_… API 令牌"}
     )

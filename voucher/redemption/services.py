@@ -201,6 +201,7 @@ class RedeemResult:
             "offset_fen": self.offset_fen,
             "pay_fen": self.pay_fen,
             "redeemed_at": self.redeemed_at.isoformat(),
+            "status": RedemptionStatus.ACTIVE,
         }
 
 
