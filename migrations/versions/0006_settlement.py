@@ -136,21 +136,6 @@ def upgrade():
         batch_op.add_column(sa.Column("approved_fen", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("reason", sa.Text(), server_default="", nullable=False))
         batch_op.create_index(batch_op.f("ix_claim_line_person_id"), ["person_id"], unique=False)
-        batch_op.create_foreign_key(
-            batch_op.f("fk_claim_line_person_id_person"), "person", ["person_id"], ["id"]
-        )
-        batch_op.create_foreign_key(
-            batch_op.f("fk_claim_line_result_id_assessment_result"),
-            "assessment_result",
-            ["result_id"],
-            ["id"],
-        )
-        batch_op.create_foreign_key(
-            batch_op.f("fk_claim_line_entry_id_catalogue_entry"),
-            "catalogue_entry",
-            ["entry_id"],
-            ["id"],
-        )
 
     op.create_table(
         "attendance_flag",
@@ -187,13 +172,6 @@ def downgrade():
     op.drop_table("attendance_flag")
 
     with op.batch_alter_table("claim_line", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("fk_claim_line_entry_id_catalogue_entry"), type_="foreignkey"
-        )
-        batch_op.drop_constraint(
-            batch_op.f("fk_claim_line_result_id_assessment_result"), type_="foreignkey"
-        )
-        batch_op.drop_constraint(batch_op.f("fk_claim_line_person_id_person"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_claim_line_person_id"))
         batch_op.drop_column("reason")
         batch_op.drop_column("approved_fen")

@@ -24,6 +24,7 @@ from voucher.core.pii import mask_name
 from voucher.db import UTCDateTime, db, unit_of_work, utcnow
 from voucher.errors import Conflict, RuleViolation, ValidationFailed
 from voucher.policy import POLICY
+from voucher.redemption.models import Redemption
 from voucher.settlement import rules
 from voucher.settlement.models import Claim, ClaimLine, ClaimStatus
 
@@ -33,7 +34,7 @@ GENERATION_LOCK_KEY = 0x636C6169  # "clai": PostgreSQL advisory lock serialising
 # Reason codes: see rules.EXCLUSION_REASONS. Fragments below are constants chosen in code.
 _BASE = """
 WITH base AS (
-  SELECT r.id AS redemption_id, r.unit_id, r.fee_fen, r.offset_fen, r.redeemed_at,
+  SELECT {r_status} r.id AS redemption_id, r.unit_id, r.fee_fen, r.offset_fen, r.redeemed_at,
          v.person_id, v.entry_id,
          a.id AS result_id, a.passed, a.certificate_no, a.certificate_type, a.level,
          a.issued_on, a.cert_year,
@@ -64,6 +65,7 @@ checked AS (
   SELECT base.*,
     CASE
       WHEN line_id IS NOT NULL THEN 'already_claimed'
+      WHEN {voided} THEN 'voided'
       WHEN unit_status = 'removed' AND :removed_blocks = 1 THEN 'unit_removed'
       WHEN result_id IS NULL THEN 'no_result'
       WHEN NOT passed THEN 'failed'
@@ -148,6 +150,23 @@ def _params(today: date) -> dict[str, Any]:
     }
 
 
+def _voided() -> str:
+    """The SQL test for a voided redemption (when the redemption model records voids)."""
+    return "r_status <> 'active'" if hasattr(Redemption, "status") else "1 = 0"
+
+
+def _r_status() -> str:
+    return "r.status AS r_status," if hasattr(Redemption, "status") else ""
+
+
+def _sql(template: str, unit_id: int | None, *, unclaimed_only: bool) -> str:
+    return template.format(
+        where=_where(unit_id, unclaimed_only=unclaimed_only),
+        voided=_voided(),
+        r_status=_r_status(),
+    )
+
+
 def _where(unit_id: int | None, *, unclaimed_only: bool) -> str:
     parts = []
     if unit_id is not None:
@@ -208,7 +227,7 @@ def propose(actor: Actor, unit_id: int | None = None) -> Proposal:
         raise ValidationFailed(_l("请选择培训机构"), code="unit_missing")
     get_visible(TrainingUnit, unit_id, actor)
     params = _params(business_today()) | {"unit_id": unit_id}
-    sql = text(_PROPOSAL.format(where=_where(unit_id, unclaimed_only=False))).bindparams(
+    sql = text(_sql(_PROPOSAL, unit_id, unclaimed_only=False)).bindparams(
         bindparam("cutoff", type_=Date)
     )
     rows = db.session.execute(sql, params).mappings().all()
@@ -264,14 +283,19 @@ def generate_in(session: Session, actor: Actor, unit_id: int | None, today: date
     """The set-based generation inside the caller's transaction (no commit)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": GENERATION_LOCK_KEY})
+        # Fresh statistics on the claim tables (cheap: a sample) keep the planner from
+        # mistaking an empty or freshly filled claim_line for a tiny one and nesting loops;
+        # the window sorts get room to stay in memory.
+        session.execute(text("ANALYZE claim_line, claim"))
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
     params = _params(today) | ({"unit_id": unit_id} if unit_id is not None else {})
     mark = session.execute(select(func.coalesce(func.max(ClaimLine.id), 0))).scalar_one()
     claims_mark = session.execute(select(func.coalesce(func.max(Claim.id), 0))).scalar_one()
-    drafts = text(_INSERT_DRAFTS.format(where=_where(unit_id, unclaimed_only=False))).bindparams(
+    drafts = text(_sql(_INSERT_DRAFTS, unit_id, unclaimed_only=False)).bindparams(
         bindparam("now", type_=UTCDateTime)
     )
     session.execute(drafts, {"now": utcnow()} | ({"unit_id": unit_id} if unit_id else {}))
-    lines = text(_INSERT_LINES.format(where=_where(unit_id, unclaimed_only=True))).bindparams(
+    lines = text(_sql(_INSERT_LINES, unit_id, unclaimed_only=False)).bindparams(
         bindparam("cutoff", type_=Date)
     )
     session.execute(lines, params)

@@ -131,9 +131,14 @@ class ClaimLine(Base):
     claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
     redemption_id: Mapped[int] = mapped_column(ForeignKey("redemption.id"), unique=True)
     amount_fen: Mapped[int] = mapped_column(Integer)
-    result_id: Mapped[int | None] = mapped_column(ForeignKey("assessment_result.id"))
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
-    entry_id: Mapped[int | None] = mapped_column(ForeignKey("catalogue_entry.id"))
+    # Copies of the redemption's result, holder and occupation, taken by the same statement
+    # that writes the line, so the set-based rules (once per person and level, yearly limit)
+    # read one table. No foreign keys: redemption_id's key already ties the line to them, a
+    # per-row key check here tripled the cost of generation, and `voucher settlement check`
+    # verifies the copies still match.
+    result_id: Mapped[int | None] = mapped_column(Integer)
+    person_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    entry_id: Mapped[int | None] = mapped_column(Integer)
     level: Mapped[str] = mapped_column(String(8), default="", server_default="")
     cert_year: Mapped[int | None] = mapped_column(Integer)
     fee_fen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -149,8 +154,6 @@ class ClaimLine(Base):
 
     claim: Mapped[Claim] = relationship(back_populates="lines")
     redemption: Mapped[Redemption] = relationship()
-    result: Mapped[AssessmentResult | None] = relationship()
-    entry: Mapped[CatalogueEntry | None] = relationship()
 
 
 class ClaimPayment(Base):

@@ -319,6 +319,22 @@ def check_invariants() -> list[Breach]:
         breaches.append(
             Breach("one_line_per_redemption", f"redemption {redemption_id}", f"{n} claim lines")
         )
+    copies = session.execute(
+        select(ClaimLine.id)
+        .join(Redemption, Redemption.id == ClaimLine.redemption_id)
+        .join(Voucher, Voucher.id == Redemption.voucher_id)
+        .where(
+            sa.or_(
+                ClaimLine.person_id != Voucher.person_id,
+                ClaimLine.entry_id != Voucher.entry_id,
+            )
+        )
+        .order_by(ClaimLine.id)
+    ).scalars()
+    for line_id in copies:
+        breaches.append(
+            Breach("line_copy", f"claim line {line_id}", "holder or occupation differs")
+        )
     sums = (
         select(
             ClaimLine.claim_id.label("claim_id"),

@@ -55,6 +55,8 @@ class ResultInput:
 
 def _checked(redemption: Redemption, entry: CatalogueEntry, data: ResultInput) -> dict[str, Any]:
     """Validate an input against the voucher's occupation → the result's column values."""
+    if getattr(redemption, "status", "active") != "active":
+        raise Conflict(_l("该培训券的核销已撤销，不能登记考核结果"), code="redemption_voided")
     if not data.passed:
         return {
             "passed": False,

@@ -44,6 +44,7 @@ MAX_BODY = 120
 #: Why a redeemed voucher is not on the proposed claim (codes the claim query produces).
 EXCLUSION_REASONS = {
     "already_claimed": _l("已在补贴申领中"),
+    "voided": _l("核销已撤销"),
     "unit_removed": _l("培训机构已退出揭榜名单"),
     "no_result": _l("未录入考核结果"),
     "failed": _l("考核不合格"),
