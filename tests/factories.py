@@ -117,6 +117,8 @@ class DemoWorld:
         earliest = calendar.add_workdays(today, workdays)
         start = start or earliest
         filed_on = today if start >= earliest else calendar.add_workdays(start, -workdays)
+        while calendar.add_workdays(filed_on, workdays) > start:  # a start on a day off
+            filed_on -= timedelta(days=1)
         details = ClassDetails(
             name=name or f"{occupation.name or '培训'}班 {start.isoformat()}",
             start_date=start,
