@@ -352,6 +352,7 @@ def rounds_list() -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the commands to the app's CLI."""
+    from voucher.issuance.cli import issuance_group
     from voucher.notify.cli import notify_group
     from voucher.settlement.cli import settlement_group
     from voucher.workcal.cli import calendar_group  # imports this module: kept out of the top
@@ -367,6 +368,7 @@ def register_commands(app: Flask) -> None:
         rounds_group,
         settlement_group,
         notify_group,
+        issuance_group,
     ):
         app.cli.add_command(command)
 
