@@ -134,6 +134,9 @@ class GatewaySender:
     gateway's interface document and are kept in this one class.
     """
 
+    #: Remote and possibly slow: interactive callers send off the request thread.
+    slow = True
+
     def __init__(self, config: GatewayConfig) -> None:
         if not config.url.startswith("https://"):
             raise ValueError("the SMS gateway URL must use https://")
