@@ -48,7 +48,7 @@ def upgrade():
     sa.Column('sent_at', voucher.db.UTCDateTime(), nullable=True),
     sa.Column('reference', sa.String(length=64), nullable=True),
     sa.Column('last_error', sa.String(length=200), nullable=True),
-    sa.CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name=op.f('ck_notification_status_known')),
+    sa.CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'skipped')", name=op.f('ck_notification_status_known')),
     sa.CheckConstraint('attempts >= 0', name=op.f('ck_notification_attempts_not_negative')),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_notification_person_id_person')),
     sa.ForeignKeyConstraint(['voucher_id'], ['voucher.id'], name=op.f('fk_notification_voucher_id_voucher')),

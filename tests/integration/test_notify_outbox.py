@@ -136,3 +136,14 @@ def test_the_command_line_run_writes_to_the_configured_file_sender(app, demo):
     status = runner.invoke(args=["notify", "status"])
     assert "已发送：1" in status.output
     assert runner.invoke(args=["notify", "send-due"]).output.count("已发送 0 条") == 1
+
+
+def test_a_notice_whose_voucher_was_revoked_before_sending_is_skipped(app, demo):
+    voucher = demo.issue(0)
+    services.enqueue_due()
+    with unit_of_work():
+        db.session.execute(update(Voucher).where(Voucher.id == voucher.id).values(status="revoked"))
+    sender = Recorder()
+    report = services.deliver_pending(sender)
+    assert (report.sent, report.skipped, sender.sent) == (0, 1, [])
+    assert _rows()[0].status == "skipped"

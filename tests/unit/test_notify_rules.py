@@ -127,3 +127,11 @@ def test_the_holder_sees_the_state_of_a_voucher_and_a_code_only_while_it_can_be_
     view = wallet.holder_status(status, not_before, expires, now)
     assert (view.key, view.shows_code) == (key, shows_code)
     assert view.label
+
+
+def test_a_voucher_notice_is_worth_sending_only_while_the_voucher_can_be_used():
+    assert rules.still_worth_sending(rules.KIND_ISSUED, "issued", expired=False)
+    assert not rules.still_worth_sending(rules.KIND_ISSUED, "issued", expired=True)
+    for status in ("redeemed", "revoked", "expired"):
+        assert not rules.still_worth_sending(rules.KIND_REMINDER, status, expired=False)
+    assert rules.still_worth_sending("other", None, expired=False)

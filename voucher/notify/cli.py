@@ -24,7 +24,8 @@ def send_due_command(limit: int | None) -> None:
     report = services.send_due(limit=limit)
     click.echo(
         f"新排队：发券通知 {report.queued_issued} 条，到期提醒 {report.queued_reminders} 条；"
-        f"已发送 {report.sent} 条，稍后重试 {report.retry_later} 条，失败 {report.failed} 条"
+        f"已发送 {report.sent} 条，稍后重试 {report.retry_later} 条，失败 {report.failed} 条，"
+        f"券已失效不再发送 {report.skipped} 条"
     )
     for error in report.errors[:20]:
         click.echo(f"  {error}", err=True)
@@ -36,7 +37,13 @@ def send_due_command(limit: int | None) -> None:
 @with_appcontext
 def status_command() -> None:
     """Count the outbox's messages by status."""
-    labels = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "失败"}
+    labels = {
+        "pending": "待发送",
+        "sending": "发送中",
+        "sent": "已发送",
+        "failed": "失败",
+        "skipped": "券已失效未发送",
+    }
     counts = services.outbox_counts()
     for status, label in labels.items():
         click.echo(f"{label}：{counts.get(status, 0)}")

@@ -16,7 +16,9 @@ class Notification(Base):
     __tablename__ = "notification"
     __table_args__ = (
         UniqueConstraint("voucher_id", "kind"),
-        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status_known"),
+        CheckConstraint(
+            "status IN ('pending', 'sending', 'sent', 'failed', 'skipped')", name="status_known"
+        ),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         Index("ix_notification_status_id", "status", "id"),
     )

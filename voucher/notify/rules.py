@@ -34,7 +34,9 @@ STATUS_PENDING = "pending"
 STATUS_SENDING = "sending"
 STATUS_SENT = "sent"
 STATUS_FAILED = "failed"
-STATUSES = (STATUS_PENDING, STATUS_SENDING, STATUS_SENT, STATUS_FAILED)
+#: The voucher was used, revoked or lapsed before its notice went out: nothing to say any more.
+STATUS_SKIPPED = "skipped"
+STATUSES = (STATUS_PENDING, STATUS_SENDING, STATUS_SENT, STATUS_FAILED, STATUS_SKIPPED)
 
 #: A message that failed this many times is marked failed and left for an officer.
 MAX_ATTEMPTS = 3
@@ -92,6 +94,13 @@ def reminder_due(
     if issued_at is not None and expires_at - issued_at <= window:
         return False
     return now < expires_at <= now + window
+
+
+def still_worth_sending(kind: str, voucher_status: str | None, expired: bool) -> bool:
+    """A voucher notice goes out only while its voucher can still be used."""
+    if kind not in KINDS or voucher_status is None:
+        return True
+    return voucher_status == "issued" and not expired
 
 
 def after_failure(attempts: int, max_attempts: int = MAX_ATTEMPTS) -> str:

@@ -42,6 +42,7 @@ class DeliveryReport:
     sent: int = 0
     failed: int = 0
     retry_later: int = 0
+    skipped: int = 0
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -51,6 +52,7 @@ class DeliveryReport:
             "sent": self.sent,
             "failed": self.failed,
             "retry_later": self.retry_later,
+            "skipped": self.skipped,
         }
 
 
@@ -144,8 +146,11 @@ def enqueue_due(*, now: datetime | None = None) -> tuple[int, int]:
     return len(issued), len(reminders)
 
 
-def _claim(notification_id: int) -> tuple[str, str, int] | None:
-    """Mark one pending message as being sent; return (phone, text, attempts) or None."""
+def _claim(notification_id: int, now: datetime) -> tuple[str, str, int] | str | None:
+    """Mark one pending message as being sent; return (phone, text, attempts).
+
+    None when another run took it first; "skipped" when its voucher can no longer be used.
+    """
     with unit_of_work(run_hooks=False) as session:
         claimed = session.execute(
             update(Notification)
@@ -156,11 +161,28 @@ def _claim(notification_id: int) -> tuple[str, str, int] | None:
         if claimed.rowcount != 1:
             return None
         row = session.execute(
-            select(Person.phone, Notification.text, Notification.attempts)
+            select(
+                Person.phone,
+                Notification.text,
+                Notification.attempts,
+                Notification.kind,
+                Voucher.status,
+                Voucher.expires_at,
+            )
             .join(Person, Person.id == Notification.person_id)
+            .outerjoin(Voucher, Voucher.id == Notification.voucher_id)
             .where(Notification.id == notification_id)
         ).one()
-    return row[0], row[1], row[2]
+        expired = row.expires_at is not None and row.expires_at <= now
+        if not rules.still_worth_sending(row.kind, row.status, expired):
+            session.execute(
+                update(Notification)
+                .where(Notification.id == notification_id)
+                .values(status=rules.STATUS_SKIPPED)
+                .execution_options(synchronize_session=False)
+            )
+            return rules.STATUS_SKIPPED
+    return row.phone, row.text, row.attempts
 
 
 def _finish(notification_id: int, values: dict[str, Any]) -> None:
@@ -186,9 +208,13 @@ def deliver_pending(
     ids = list(db.session.execute(stmt).scalars())
     db.session.rollback()
     for notification_id in ids:
-        claimed = _claim(notification_id)
+        claimed = _claim(notification_id, utcnow())
         if claimed is None:
             continue  # another run took it
+        if claimed == rules.STATUS_SKIPPED:
+            report.skipped += 1
+            continue
+        assert not isinstance(claimed, str)
         phone, text, attempts = claimed
         try:
             reference = sender.send(phone, text)
