@@ -107,10 +107,13 @@ def _register_blueprints(app: Flask) -> None:
     from voucher.catalog.api import blp as catalog_api
     from voucher.catalog.views import bp as catalog_views
     from voucher.extensions import api
+    from voucher.issuance.api import blp as issuance_api
     from voucher.issuance.jwks import bp as jwks_views
+    from voucher.issuance.views import bp as issuance_views
     from voucher.portal.views import bp as portal_views
     from voucher.redemption.api import blp as redemption_api
     from voucher.redemption.views import bp as redemption_views
+    from voucher.settlement.views import bp as settlement_views
     from voucher.units.api import blp as units_api
     from voucher.units.review_views import bp as review_views
     from voucher.units.rounds_views import bp as rounds_views
@@ -126,14 +129,17 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(rounds_views)
     app.register_blueprint(workcal_views)
     app.register_blueprint(units_views)
+    app.register_blueprint(issuance_views)
     app.register_blueprint(wallet_views)
     app.register_blueprint(jwks_views)
     api.register_blueprint(accounts_api)
     api.register_blueprint(catalog_api)
     api.register_blueprint(workcal_api)
     api.register_blueprint(units_api)
+    api.register_blueprint(issuance_api)
     api.register_blueprint(redemption_api)
     app.register_blueprint(redemption_views)
+    app.register_blueprint(settlement_views)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "gzv_… API 令牌"}
     )

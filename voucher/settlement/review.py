@@ -210,3 +210,45 @@ def timeline(actor: Actor, claim_id: int) -> list[TimelineEntry]:
 def get_claim(actor: Actor, claim_id: int) -> Claim:
     """One claim the actor may see."""
     return get_visible(Claim, claim_id, actor)
+
+
+@dataclass(frozen=True)
+class LineView:
+    """A claim line with its trainee (masked), occupation and certificate."""
+
+    line: ClaimLine
+    person: str
+    id_masked: str
+    occupation: str
+    certificate: str
+
+
+def line_views(actor: Actor, claim_id: int) -> list[LineView]:
+    """The lines of a claim the actor may see, trainees masked."""
+    from voucher.catalog.models import CatalogueEntry
+    from voucher.core.pii import mask_name
+    from voucher.issuance.models import Person, Voucher
+    from voucher.redemption.models import Redemption
+    from voucher.settlement.models import AssessmentResult
+
+    claim = get_visible(Claim, claim_id, actor)
+    rows = db.session.execute(
+        select(ClaimLine, Person, CatalogueEntry.name, AssessmentResult)
+        .join(Redemption, Redemption.id == ClaimLine.redemption_id)
+        .join(Voucher, Voucher.id == Redemption.voucher_id)
+        .join(Person, Person.id == Voucher.person_id)
+        .join(CatalogueEntry, CatalogueEntry.id == Voucher.entry_id)
+        .outerjoin(AssessmentResult, AssessmentResult.redemption_id == ClaimLine.redemption_id)
+        .where(ClaimLine.claim_id == claim.id)
+        .order_by(ClaimLine.id)
+    ).all()
+    out = []
+    for line, person, occupation, result in rows:
+        certificate = ""
+        if result is not None and result.certificate_no:
+            kind = rules.CERTIFICATE_LABELS.get(result.certificate_type, "")
+            certificate = f"{kind} {result.certificate_no}（{result.issued_on}）"
+        out.append(
+            LineView(line, mask_name(person.name), person.id_masked, occupation, certificate)
+        )
+    return out
