@@ -56,6 +56,13 @@ JOIN accepted_occupation ao ON ao.unit_id = r.unit_id AND ao.entry_id = v.entry_
 """
 
 
+def vacuum(conn: sa.Connection) -> None:
+    """Clear the rolled-back rows so the next run starts from the same table."""
+    conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+        sa.text("VACUUM ANALYZE claim_line, claim")
+    )
+
+
 def admin_url() -> sa.URL:
     raw = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
     url = sa.make_url(raw)
@@ -68,6 +75,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="qualified redemptions")
     parser.add_argument("--units", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=2, help="alternating runs of each")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
@@ -77,7 +85,7 @@ def main() -> None:
     from voucher.accounts.access import Actor
     from voucher.catalog.services import load_catalogue
     from voucher.core.clock import business_today
-    from voucher.db import db, unit_of_work
+    from voucher.db import db
     from voucher.settlement import synthetic
     from voucher.settlement.claims import generate_in
     from voucher.settlement.reconcile import check_invariants
@@ -113,31 +121,51 @@ def main() -> None:
             with db.engine.begin() as conn:  # warm the cache the same way for both runs
                 conn.execute(sa.text(WARM))
             # The ceiling writes the same lines into claim_line itself (same indexes and keys)
-            # with no rules, then rolls back; VACUUM clears the dead rows before our run.
-            with db.engine.connect() as conn:
-                with conn.begin() as txn:
-                    conn.execute(sa.text(DRAFTS))
-                    started = time.perf_counter()
-                    ceiling_rows = conn.execute(sa.text(CEILING)).rowcount
-                    ceiling = time.perf_counter() - started
-                    txn.rollback()
-                conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                    sa.text("VACUUM ANALYZE claim_line, claim")
-                )
-            print(f"ceiling: {ceiling_rows:,} lines in {ceiling:.2f} s")
-
-            tracemalloc.start()
-            started = time.perf_counter()
-            with unit_of_work() as session:
-                done = generate_in(session, system, None, business_today())
-            seconds = time.perf_counter() - started
-            _current, py_peak = tracemalloc.get_traced_memory()
-            tracemalloc.stop()
-            print(f"generation: {done.claims} claims, {done.lines:,} lines in {seconds:.2f} s")
+            # with no rules, then rolls back. Both runs go --rounds times, alternating, each
+            # followed by VACUUM; the best time of each counts (the machine may be shared).
+            # Our last round commits.
+            ceilings: list[float] = []
+            ours: list[float] = []
+            timings: dict[str, float] = {}
+            py_peak = 0
+            for round_no in range(args.rounds):
+                with db.engine.connect() as conn:
+                    with conn.begin() as txn:
+                        conn.execute(sa.text(DRAFTS))
+                        started = time.perf_counter()
+                        ceiling_rows = conn.execute(sa.text(CEILING)).rowcount
+                        ceilings.append(time.perf_counter() - started)
+                        txn.rollback()
+                    vacuum(conn)
+                print(f"ceiling: {ceiling_rows:,} lines in {ceilings[-1]:.2f} s")
+                last = round_no == args.rounds - 1
+                round_timings: dict[str, float] = {}
+                tracemalloc.start()
+                started = time.perf_counter()
+                session = db.session()
+                try:
+                    done = generate_in(session, system, None, business_today(), round_timings)
+                    if last:
+                        session.commit()
+                    else:
+                        session.rollback()
+                except BaseException:
+                    session.rollback()
+                    raise
+                ours.append(time.perf_counter() - started)
+                py_peak = max(py_peak, tracemalloc.get_traced_memory()[1])
+                tracemalloc.stop()
+                if not ours or ours[-1] == min(ours):
+                    timings = round_timings
+                with db.engine.connect() as conn:
+                    vacuum(conn)
+                print(f"generation: {done.claims} claims, {done.lines:,} lines in {ours[-1]:.2f} s")
+            ceiling, seconds = min(ceilings), min(ours)
 
             again = time.perf_counter()
-            with unit_of_work() as session:
-                rerun = generate_in(session, system, None, business_today())
+            session = db.session()
+            rerun = generate_in(session, system, None, business_today())
+            session.commit()
             print(f"re-run: {rerun.lines} new lines in {time.perf_counter() - again:.2f} s")
             breaches = check_invariants()
             assert done.lines == args.n == ceiling_rows, (done.lines, ceiling_rows)
@@ -161,6 +189,7 @@ def main() -> None:
                 "ratio": round(ceiling / seconds, 3),
                 "peak_mb": round(peak_mb, 1),
                 "py_peak_mb": round(py_peak / 2**20, 2),
+                "steps": timings,
             }
         )
     )

@@ -8,6 +8,7 @@ line once at most.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -129,14 +130,14 @@ WHERE p.reason IS NULL
 """
 )
 
-# Every unit that may get lines gets a draft claim first (removed again if it got none).
+# Every unit with redemptions gets a draft claim first (one index probe per unit); the drafts
+# that got no line are removed again before the transaction ends.
 _INSERT_DRAFTS = """
 INSERT INTO claim (unit_id, status, total_fen, created_at, unit_details, body_details, paid_fen)
-SELECT DISTINCT r.unit_id, 'draft', 0, :now, '', '', 0
-FROM redemption r
-JOIN assessment_result a ON a.redemption_id = r.id AND a.passed
-WHERE NOT EXISTS (SELECT 1 FROM claim_line cl WHERE cl.redemption_id = r.id)
-  AND NOT EXISTS (SELECT 1 FROM claim c WHERE c.unit_id = r.unit_id AND c.status = 'draft')
+SELECT u.id, 'draft', 0, :now, '', '', 0
+FROM training_unit u
+WHERE NOT EXISTS (SELECT 1 FROM claim c WHERE c.unit_id = u.id AND c.status = 'draft')
+  AND EXISTS (SELECT 1 FROM redemption r WHERE r.unit_id = u.id)
   {where}
 """
 
@@ -279,8 +280,22 @@ class Generated:
     total_fen: int
 
 
-def generate_in(session: Session, actor: Actor, unit_id: int | None, today: date) -> Generated:
+def generate_in(
+    session: Session,
+    actor: Actor,
+    unit_id: int | None,
+    today: date,
+    timings: dict[str, float] | None = None,
+) -> Generated:
     """The set-based generation inside the caller's transaction (no commit)."""
+    clock = [time.perf_counter()]
+
+    def lap(name: str) -> None:
+        if timings is not None:
+            now = time.perf_counter()
+            timings[name] = round(now - clock[0], 3)
+            clock[0] = now
+
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": GENERATION_LOCK_KEY})
         # Fresh statistics on the claim tables (cheap: a sample) keep the planner from
@@ -291,20 +306,25 @@ def generate_in(session: Session, actor: Actor, unit_id: int | None, today: date
     params = _params(today) | ({"unit_id": unit_id} if unit_id is not None else {})
     mark = session.execute(select(func.coalesce(func.max(ClaimLine.id), 0))).scalar_one()
     claims_mark = session.execute(select(func.coalesce(func.max(Claim.id), 0))).scalar_one()
-    drafts = text(_sql(_INSERT_DRAFTS, unit_id, unclaimed_only=False)).bindparams(
+    lap("prepare")
+    one_unit = " AND u.id = :unit_id" if unit_id is not None else ""
+    drafts = text(_INSERT_DRAFTS.format(where=one_unit)).bindparams(
         bindparam("now", type_=UTCDateTime)
     )
     session.execute(drafts, {"now": utcnow()} | ({"unit_id": unit_id} if unit_id else {}))
+    lap("drafts")
     lines = text(_sql(_INSERT_LINES, unit_id, unclaimed_only=False)).bindparams(
         bindparam("cutoff", type_=Date)
     )
     session.execute(lines, params)
+    lap("lines")
     touched = session.execute(
         select(ClaimLine.claim_id, func.count(ClaimLine.id), func.sum(ClaimLine.amount_fen))
         .where(ClaimLine.id > mark)
         .group_by(ClaimLine.claim_id)
         .order_by(ClaimLine.claim_id)
     ).all()
+    lap("sums")
     # Drafts opened by this run that got no line go again (same transaction).
     session.execute(
         text(
@@ -314,14 +334,10 @@ def generate_in(session: Session, actor: Actor, unit_id: int | None, today: date
         {"m": claims_mark},
     )
     if touched:
+        # A draft's total was its lines' sum before; add what this run put on it.
         session.execute(
-            text(
-                "UPDATE claim SET total_fen = (SELECT COALESCE(SUM(l.amount_fen), 0) "
-                "FROM claim_line l WHERE l.claim_id = claim.id) "
-                "WHERE status = 'draft' AND id IN (SELECT DISTINCT claim_id FROM claim_line "
-                "WHERE id > :m)"
-            ),
-            {"m": mark},
+            text("UPDATE claim SET total_fen = total_fen + :add WHERE id = :id"),
+            [{"id": claim_id, "add": int(total or 0)} for claim_id, _count, total in touched],
         )
     for claim_id, count, total in touched:
         record(
@@ -332,6 +348,7 @@ def generate_in(session: Session, actor: Actor, unit_id: int | None, today: date
             {"lines_added": int(count), "amount_fen": int(total or 0)},
         )
     session.flush()
+    lap("totals_audit")
     return Generated(
         claims=len(touched),
         lines=sum(int(c) for _, c, _ in touched),
