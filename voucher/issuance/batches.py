@@ -519,8 +519,13 @@ def run_batch(
     *,
     on_date: date | None = None,
     progress: Progress | None = None,
+    seal: bool = True,
 ) -> IssuanceBatch:
-    """Check every row, then issue the whole batch in one transaction, or nothing."""
+    """Check every row, then issue the whole batch in one transaction, or nothing.
+
+    With ``seal`` (the default) the audit events are sealed into the chain right after the
+    commit, as every unit of work does; without, the next unit of work (or the caller) seals.
+    """
     actor.require(Role.CITY)
     day = on_date or business_today()
     session = db.session
@@ -572,10 +577,10 @@ def run_batch(
             error_count=1,
         )
         _write_errors(batch_id, [(1, exc.code, str(exc.message))])
-        return _finish(batch_id, progress)
+        return _finish(batch_id, progress, seal)
     _set(batch_id, checked=total, total=total, error_count=checker.error_total)
     if checker.error_total:
-        return _refuse(batch_id, checker, progress)
+        return _refuse(batch_id, checker, progress, seal)
     _set(batch_id, status=BatchStatus.WRITING)
     if progress:
         progress(_snapshot(batch_id))
@@ -583,12 +588,12 @@ def run_batch(
         _write(actor, batch_id, quota, checker, started)
     except _Refused as refused:
         checker.error(refused.row, refused.code, refused.message)
-        return _refuse(batch_id, checker, progress)
+        return _refuse(batch_id, checker, progress, seal)
     except IntegrityError:
         session.rollback()
         message = str(_l("处理期间登记名册或指标发生变化，本批未发放，请重新上传"))
         _set(batch_id, status=BatchStatus.FAILED, message=message, finished_at=utcnow())
-    return _finish(batch_id, progress)
+    return _finish(batch_id, progress, seal)
 
 
 class _Refused(Exception):
@@ -599,7 +604,7 @@ class _Refused(Exception):
 
 def _write(actor: Actor, batch_id: int, quota: Quota, checker: _Checker, started: datetime) -> None:
     n = len(checker.existing) + len(checker.new_people)
-    with unit_of_work() as session:
+    with unit_of_work(run_hooks=False) as session:
         # Vouchers issued to these people since the check began (other officers, self-service).
         meanwhile = set(
             session.execute(
@@ -636,7 +641,9 @@ def _write(actor: Actor, batch_id: int, quota: Quota, checker: _Checker, started
         if checker.new_people:
             person_ids = (
                 session.execute(
-                    insert(Person).returning(Person.id, sort_by_parameter_order=True),
+                    insert(Person.__table__).returning(
+                        Person.__table__.c.id, sort_by_parameter_order=True
+                    ),
                     [
                         {
                             "id_hash": p[1],
@@ -675,7 +682,7 @@ def _write(actor: Actor, batch_id: int, quota: Quota, checker: _Checker, started
                 for g in p[9]
             ]
             if group_rows:
-                session.execute(insert(PersonGroup), group_rows)
+                session.execute(insert(PersonGroup.__table__), group_rows)
             record_many(
                 session,
                 actor,
@@ -696,7 +703,10 @@ def _write(actor: Actor, batch_id: int, quota: Quota, checker: _Checker, started
         )
         voucher_ids = (
             session.execute(
-                insert(Voucher).returning(Voucher.id, sort_by_parameter_order=True), vouchers
+                insert(Voucher.__table__).returning(
+                    Voucher.__table__.c.id, sort_by_parameter_order=True
+                ),
+                vouchers,
             )
             .scalars()
             .all()
@@ -739,7 +749,9 @@ def _write_errors(batch_id: int, errors: list[tuple[int, str, str]]) -> None:
             )
 
 
-def _refuse(batch_id: int, checker: _Checker, progress: Progress | None) -> IssuanceBatch:
+def _refuse(
+    batch_id: int, checker: _Checker, progress: Progress | None, seal: bool
+) -> IssuanceBatch:
     rows = len({r for r, _c, _m in checker.errors})
     _write_errors(batch_id, checker.errors)
     _set(
@@ -755,7 +767,7 @@ def _refuse(batch_id: int, checker: _Checker, progress: Progress | None) -> Issu
             )
         ),
     )
-    return _finish(batch_id, progress)
+    return _finish(batch_id, progress, seal)
 
 
 def _snapshot(batch_id: int) -> IssuanceBatch:
@@ -766,11 +778,12 @@ def _snapshot(batch_id: int) -> IssuanceBatch:
         return batch
 
 
-def _finish(batch_id: int, progress: Progress | None) -> IssuanceBatch:
+def _finish(batch_id: int, progress: Progress | None, seal: bool) -> IssuanceBatch:
     from voucher.db import after_commit_hooks
 
-    for hook in after_commit_hooks:
-        hook()
+    if seal:
+        for hook in after_commit_hooks:
+            hook()
     batch = _snapshot(batch_id)
     if progress:
         progress(batch)

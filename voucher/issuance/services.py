@@ -581,7 +581,7 @@ def record_many(
         return
     at = utcnow()
     session.execute(
-        insert(AuditEvent),
+        insert(AuditEvent.__table__),
         [
             {
                 "at": at,
