@@ -1,4 +1,4 @@
-"""Issuance pages and API: people, quotas, officer issue, batches, vouchers with QR, self-service."""
+"""Issuance pages and API: people, quotas, officer issue, batches, vouchers, self-service."""
 
 from __future__ import annotations
 
