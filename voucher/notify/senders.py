@@ -214,6 +214,11 @@ def configured_sender() -> Sender:
     sender: Sender
     if kind == "console":
         sender = ConsoleSender()
+        if not (current_app.debug or current_app.testing):
+            log.warning(
+                "NOTIFY_SENDER=console: text messages (and sign-in codes) only go to the log; "
+                "set VOUCHER_NOTIFY_SENDER=gateway in production"
+            )
     elif kind == "file":
         sender = FileSender(file_path())
     elif kind == "gateway":
