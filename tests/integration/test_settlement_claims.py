@@ -438,3 +438,21 @@ def test_the_check_finds_a_tampered_total(demo):
 
 def test_cutoff_is_twelve_months_back():
     assert window_cutoff(date(2028, 2, 29)) == date(2027, 2, 28)
+
+
+def test_the_cli_check_prints_every_breach_and_exits_1(app, demo):
+    claim = _submit(demo, _claim_with_two_lines(demo))
+    runner = app.test_cli_runner()
+    clean = runner.invoke(args=["settlement", "check"])
+    assert clean.exit_code == 0, clean.output
+    db.session.execute(
+        Claim.__table__.update().where(Claim.id == claim.id).values(total_fen=5, paid_fen=9)
+    )
+    db.session.commit()
+
+    broken = runner.invoke(args=["settlement", "check"])
+
+    assert broken.exit_code == 1
+    assert f"[line_sum] claim {claim.id}" in broken.output
+    assert f"[paid_le_approved] claim {claim.id}" in broken.output
+    assert f"[paid_sum] claim {claim.id}" in broken.output
