@@ -166,3 +166,10 @@ def test_the_offline_helper_is_served_with_a_scope_covering_the_wallet(app, clie
 
 def test_the_staff_login_page_links_to_the_trainee_wallet(app, client):
     assert 'href="/wallet/"' in client.get("/login").get_data(as_text=True)
+
+
+def test_the_wallet_links_to_the_claims_made_in_the_trainees_name(app, client, demo):
+    sign_in_trainee(app, client, demo.people[0])
+    html = client.get("/wallet/").get_data(as_text=True)
+    assert 'href="/wallet/claims"' in html and "以我名义申领的培训补贴" in html
+    assert client.get("/wallet/claims").status_code == 200

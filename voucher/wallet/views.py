@@ -207,7 +207,15 @@ def home() -> Any:
     person_id = current_person_id()
     assert person_id is not None  # trainee_required
     cards = [_card(v) for v in services.vouchers_of(person_id)]
-    return render_template("wallet/home.html", holder=_holder(person_id), cards=cards)
+    # Pages of other modules for the same trainee (e.g. claims made in their name), if present.
+    claims = (
+        url_for("settlement.wallet_claims")
+        if "settlement.wallet_claims" in current_app.view_functions
+        else None
+    )
+    return render_template(
+        "wallet/home.html", holder=_holder(person_id), cards=cards, claims_url=claims
+    )
 
 
 @bp.route("/vouchers/<int:voucher_id>")
