@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from voucher.accounts.access import Actor
 from voucher.errors import DomainError, ValidationFailed
 from voucher.redemption import services
+from voucher.redemption.sealing import background_sealing, seal_soon
 from voucher.redemption.services import IdempotencyRequest
 from voucher.web import error_payload
 
@@ -60,10 +61,22 @@ def redeem_via_api(
     actor: Actor, key: str | None, payload: dict[str, Any]
 ) -> tuple[int, dict[str, Any]]:
     """Redeem for the API; returns (status, body) — the first answer when the key repeats."""
+    background = background_sealing()
     kwargs = {
         "class_id": payload["class_id"],
         "id_last4": payload["id_last4"],
+        "run_hooks": not background,
     }
+    try:
+        return _redeem(actor, key, payload, kwargs)
+    finally:
+        if background:
+            seal_soon()
+
+
+def _redeem(
+    actor: Actor, key: str | None, payload: dict[str, Any], kwargs: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
     if key is None:
         result = services.redeem_fast(actor, payload["code"], **kwargs)
         return 201, result.as_dict()

@@ -12,12 +12,14 @@ redemptions; the token never decides it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, insert, select, text, update
+from sqlalchemy import and_, bindparam, exists, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -31,7 +33,7 @@ from voucher.core.clock import business_today, to_business_time
 from voucher.core.humancode import HumanCodeError, looks_like_human_code, normalize_human_code
 from voucher.core.pii import mask_name
 from voucher.core.token import TokenError, verify_token
-from voucher.db import db, unit_of_work, utcnow
+from voucher.db import after_commit_hooks, db, unit_of_work, utcnow
 from voucher.errors import Conflict, DomainError, Forbidden, NotFound, RuleViolation
 from voucher.issuance.keys import resolve_public_key
 from voucher.issuance.models import Person, Voucher, VoucherStatus
@@ -221,22 +223,31 @@ class _WrongIdTail(Exception):
         self.voucher_id = voucher_id
 
 
-def _read_statement(uid: str, class_id: int, unit_id: int, today: date) -> Any:
-    _v2, _r2, _c2 = aliased(Voucher), aliased(Redemption), aliased(TrainingClass)
+_READ: Any = None
+
+
+def _read_statement() -> Any:
+    """The one query the hot path decides on (built once; parameters uid, class_id, unit_id,
+    today): voucher, holder's cipher, class, unit status, ID-check counter, and whether the
+    holder is already in another active class of the same occupation."""
+    global _READ  # built on first use: building it costs more than running it
+    if _READ is not None:
+        return _READ
+    v2, r2, c2 = aliased(Voucher), aliased(Redemption), aliased(TrainingClass)
     other_class = (
         exists()
         .where(
-            _r2.voucher_id == _v2.id,
-            _r2.class_id == _c2.id,
-            _r2.status == RedemptionStatus.ACTIVE,
-            _v2.person_id == Voucher.person_id,
-            _v2.entry_id == Voucher.entry_id,
-            _v2.id != Voucher.id,
-            _c2.end_date >= today,
+            r2.voucher_id == v2.id,
+            r2.class_id == c2.id,
+            r2.status == RedemptionStatus.ACTIVE,
+            v2.person_id == Voucher.person_id,
+            v2.entry_id == Voucher.entry_id,
+            v2.id != Voucher.id,
+            c2.end_date >= bindparam("today"),
         )
         .correlate(Voucher)
     )
-    return (
+    _READ = (
         select(
             Voucher.id,
             Voucher.status,
@@ -259,16 +270,20 @@ def _read_statement(uid: str, class_id: int, unit_id: int, today: date) -> Any:
         .select_from(Voucher)
         .join(Person, Person.id == Voucher.person_id)
         .outerjoin(
-            TrainingClass, and_(TrainingClass.id == class_id, TrainingClass.unit_id == unit_id)
+            TrainingClass,
+            and_(
+                TrainingClass.id == bindparam("class_id"),
+                TrainingClass.unit_id == bindparam("unit_id"),
+            ),
         )
-        .outerjoin(TrainingUnit, TrainingUnit.id == unit_id)
+        .outerjoin(TrainingUnit, TrainingUnit.id == bindparam("unit_id"))
         .outerjoin(IdCheckCounter, IdCheckCounter.voucher_id == Voucher.id)
-        .where(Voucher.uid == uid)
+        .where(Voucher.uid == bindparam("uid"))
     )
+    return _READ
 
 
-_PG_REDEEM = text(
-    """
+_PG_REDEEM_SQL = """
     WITH upd AS (
         UPDATE voucher SET status = 'redeemed'
         WHERE id = :voucher_id AND status = 'issued'
@@ -287,10 +302,41 @@ _PG_REDEEM = text(
                                  'offset_fen', :offset_fen)
         FROM ins
         RETURNING id
-    )
+    ){idem}
     SELECT ins.id, (SELECT count(*) FROM aud) FROM ins
-    """
-)
+"""
+#: With an Idempotency-Key the first answer is stored by the same statement (its id added).
+_PG_IDEM = """, idem AS (
+        INSERT INTO idempotency_record (user_id, key, request_hash, status_code, response,
+                                        created_at)
+        SELECT :idem_user, :idem_key, :idem_hash, 201,
+               (CAST(:idem_response AS jsonb) || jsonb_build_object('id', ins.id))::json, :at
+        FROM ins
+        RETURNING id
+    )"""
+_PG_REDEEM = text(_PG_REDEEM_SQL.format(idem=""))
+_PG_REDEEM_IDEM = text(_PG_REDEEM_SQL.format(idem=_PG_IDEM))
+
+
+@contextmanager
+def _transaction(run_hooks: bool) -> Iterator[Any]:
+    """The hot path's transaction. On PostgreSQL it carries on the request's read transaction
+    (READ COMMITTED: every statement sees what is committed), saving a COMMIT and a BEGIN;
+    elsewhere it is the ordinary unit of work (BEGIN IMMEDIATE on SQLite)."""
+    session = db.session()
+    if session.get_bind().dialect.name != "postgresql":
+        with unit_of_work(run_hooks=run_hooks) as uow:
+            yield uow
+        return
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    if run_hooks:
+        for hook in after_commit_hooks:
+            hook()
 
 
 def _sync_status(session: Any, voucher_id: int, status: str) -> None:
@@ -304,7 +350,8 @@ def _write_redemption(session: Any, actor: Actor, params: dict[str, Any]) -> int
     """The conditional update + inserts; returns the new redemption id, or None if the
     voucher was no longer issued."""
     if session.get_bind().dialect.name == "postgresql":
-        row = session.execute(_PG_REDEEM, params).first()
+        statement = _PG_REDEEM_IDEM if "idem_key" in params else _PG_REDEEM
+        row = session.execute(statement, params).first()
         return None if row is None else int(row[0])
     changed = session.execute(
         update(Voucher)
@@ -372,9 +419,15 @@ def redeem_fast(
     now = utcnow()
     unit_id = actor.unit_id or 0
     try:
-        with unit_of_work(run_hooks=run_hooks) as session:
+        with _transaction(run_hooks) as session:
             row = session.execute(
-                _read_statement(claims.voucher_id.hex(), class_id, unit_id, today)
+                _read_statement(),
+                {
+                    "uid": claims.voucher_id.hex(),
+                    "class_id": class_id,
+                    "unit_id": unit_id,
+                    "today": today,
+                },
             ).first()
             if row is None:
                 raise NotFound(_l("系统中没有这张培训券"), code="voucher_unknown")
@@ -427,19 +480,8 @@ def redeem_fast(
                 "user_id": actor.user_id,
                 "actor": actor.label,
             }
-            try:
-                redemption_id = _write_redemption(session, actor, params)
-            except IntegrityError:
-                # the partial unique index caught a second active redemption
-                raise _status_error(VoucherStatus.REDEEMED) from None
-            _sync_status(session, row.id, VoucherStatus.REDEEMED)
-            if redemption_id is None:
-                current = session.execute(
-                    select(Voucher.status).where(Voucher.id == row.id)
-                ).scalar_one()
-                raise _status_error(current)
-            result = RedeemResult(
-                id=redemption_id,
+            answer = RedeemResult(
+                id=0,
                 voucher_id=row.id,
                 human_code=row.human_code,
                 class_id=row.class_id,
@@ -449,7 +491,31 @@ def redeem_fast(
                 pay_fen=row.fee_fen - offset,
                 redeemed_at=now,
             )
-            if idempotency is not None:
+            pg = session.get_bind().dialect.name == "postgresql"
+            if idempotency is not None and pg:
+                stored = answer.as_dict()
+                del stored["id"]  # the statement adds the new redemption's id
+                params |= {
+                    "idem_user": idempotency.user_id,
+                    "idem_key": idempotency.key,
+                    "idem_hash": idempotency.request_hash,
+                    "idem_response": json.dumps(stored),
+                }
+            try:
+                redemption_id = _write_redemption(session, actor, params)
+            except IntegrityError as exc:
+                if "idempotency_record" in str(exc.orig):
+                    raise  # the key was used before: the caller replays its first answer
+                # the partial unique index caught a second active redemption
+                raise _status_error(VoucherStatus.REDEEMED) from None
+            _sync_status(session, row.id, VoucherStatus.REDEEMED)
+            if redemption_id is None:
+                current = session.execute(
+                    select(Voucher.status).where(Voucher.id == row.id)
+                ).scalar_one()
+                raise _status_error(current)
+            result = replace(answer, id=redemption_id)
+            if idempotency is not None and not pg:
                 session.execute(
                     insert(IdempotencyRecord).values(
                         user_id=idempotency.user_id,
