@@ -14,7 +14,9 @@ from voucher.accounts.roles import Role
 from voucher.accounts.services import create_user
 from voucher.catalog.services import entry_by_code, set_standard
 from voucher.db import db
+from voucher.issuance.demo import load_issuance_demo
 from voucher.issuance.services import find_person, register_person
+from voucher.redemption.demo import load_redemption_demo
 from voucher.settlement.demo import load_settlement_demo
 from voucher.units.models import TrainingUnit
 from voucher.units.services import accept_occupation, create_round, current_round, register_unit
@@ -113,5 +115,7 @@ def load_demo() -> list[DemoLogin]:
         id_number = synthetic_id_number("440106", birth, seq * 10 + number % 2)
         if find_person(id_number) is None:
             register_person(system, id_number=id_number, name=name, phone=phone)
+    load_issuance_demo()
+    load_redemption_demo()
     load_settlement_demo()
     return logins

@@ -82,7 +82,7 @@ def test_an_officer_issues_from_a_quota_page_and_sees_the_qr_and_code(client, de
     assert "/issuance/vouchers/" in response.headers["Location"]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "<svg" in page
-    voucher = db.session.execute(select(Voucher)).scalar_one()
+    voucher = db.session.execute(select(Voucher).where(Voucher.quota_id == quota.id)).scalar_one()
     code = voucher.human_code
     assert f"{code[:4]}-{code[4:8]}-{code[8:12]}-{code[12]}" in page
     png = client.get(f"/issuance/vouchers/{voucher.id}/qr.png")
@@ -197,7 +197,8 @@ def test_a_trainee_applies_on_the_phone_and_gets_a_voucher_at_once(client, demo)
     assert ok.status_code == 200
     page = ok.get_data(as_text=True)
     assert "申领成功" in page and "<svg" in page
-    assert db.session.execute(select(func.count()).select_from(Voucher)).scalar_one() == 1
+    issued = select(func.count()).where(Voucher.quota_id == quota.id)
+    assert db.session.execute(issued).scalar_one() == 1
 
 
 def test_self_service_lists_every_failed_rule(client, demo):
@@ -274,7 +275,7 @@ def test_the_api_registers_issues_lists_and_revokes(client, demo):
     )
     assert again.status_code == 422
     assert {"voucher_already_held", "yearly_limit"} <= set(again.get_json()["errors"])
-    listed = client.get("/api/v1/vouchers?status=issued").get_json()
+    listed = client.get(f"/api/v1/vouchers?status=issued&quota_id={quota.id}").get_json()
     assert [v["id"] for v in listed] == [voucher["id"]]
     no_reason = client.post(
         f"/api/v1/vouchers/{voucher['id']}/revoke", json={"reason": ""}, headers=headers
