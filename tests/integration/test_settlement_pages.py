@@ -51,14 +51,14 @@ def test_a_claim_walks_from_results_to_payment_through_the_pages(app, client, de
     assert db.session.execute(select(func.count(AssessmentResult.id))).scalar_one() == 0
     for redemption, number in ((first, "W-1"), (second, "W-2")):
         saved = post(unit, f"/settlement/results/{redemption.id}", result_form(number))
-        assert saved.status_code == 303
+        assert saved.status_code == 302
     duplicate = post(unit, f"/settlement/results/{second.id}", result_form("W-1"))
     assert duplicate.status_code == 422 and "已被使用" in duplicate.get_data(as_text=True)
 
     page = unit.get("/settlement/proposal").get_data(as_text=True)
     assert 'data-testid="proposal-count">2<' in page
     generated = post(unit, "/settlement/claims/generate", {}, token_from="/settlement/proposal")
-    assert generated.status_code == 303
+    assert generated.status_code == 302
     claim_path = generated.headers["Location"]
     claim_id = int(claim_path.rsplit("/", 1)[1])
 
@@ -71,7 +71,7 @@ def test_a_claim_walks_from_results_to_payment_through_the_pages(app, client, de
         claim_path,
         {"unit_details": "联系人 王老师", "body_details": "鉴定中心", "pledge": "y"},
     )
-    assert submitted.status_code == 303
+    assert submitted.status_code == 302
     line_ids = (
         db.session.execute(
             select(ClaimLine.id).where(ClaimLine.claim_id == claim_id).order_by(ClaimLine.id)
@@ -168,7 +168,7 @@ def test_another_unit_gets_not_found_and_the_trainee_flag_reaches_the_district(a
     flagged = post(
         trainee, f"/wallet/claims/{line_id}/flag", {"note": "从未上课"}, token_from="/wallet/claims"
     )
-    assert flagged.status_code == 303
+    assert flagged.status_code == 302
     assert db.session.execute(select(func.count(AttendanceFlag.id))).scalar_one() == 1
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     again = trainee.post(f"/wallet/claims/{line_id}/flag", data={"csrf_token": token})

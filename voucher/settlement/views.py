@@ -70,7 +70,7 @@ def funnel_bars(row: reconcile.FunnelRow) -> list[dict[str, Any]]:
 
 
 def _back(default: str) -> Any:
-    return redirect(request.referrer or default, code=303)
+    return redirect(request.referrer or default)
 
 
 def _act(action: Any, success: str, then: str) -> Any:
@@ -81,9 +81,9 @@ def _act(action: Any, success: str, then: str) -> Any:
         flash(str(exc.message), "error")
         for message in exc.errors.values():
             flash(str(message), "error")
-        return redirect(then, code=303)
+        return redirect(then)
     flash(success, "success")
-    return redirect(then, code=303)
+    return redirect(then)
 
 
 # ---- results ----------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def import_results() -> Any:
             row_errors=exc.errors,
         ), 422
     flash(_("已导入 %(n)s 条考核结果", n=count), "success")
-    return redirect(url_for("settlement.results"), code=303)
+    return redirect(url_for("settlement.results"))
 
 
 @bp.route("/settlement/results/template.xlsx")
@@ -200,7 +200,6 @@ def record_result(redemption_id: int) -> Any:
         save,
         success=_("考核结果已保存"),
         then=lambda _r: url_for("settlement.results"),
-        redirect_code=303,
     )
     if not isinstance(outcome, int):
         return outcome
@@ -248,13 +247,13 @@ def generate() -> Any:
         done = claim_services.generate_claims(actor)
     except DomainError as exc:
         flash(str(exc.message), "error")
-        return redirect(url_for("settlement.proposal"), code=303)
+        return redirect(url_for("settlement.proposal"))
     draft = claim_services.draft_of(actor)
     if draft is None:
         flash(_("没有可以申领的培训券"), "warning")
-        return redirect(url_for("settlement.proposal"), code=303)
+        return redirect(url_for("settlement.proposal"))
     flash(_("已生成申领明细 %(n)s 条", n=done.lines), "success")
-    return redirect(url_for("settlement.claim", claim_id=draft.id), code=303)
+    return redirect(url_for("settlement.claim", claim_id=draft.id))
 
 
 @bp.route("/settlement/claims")
@@ -296,7 +295,6 @@ def claim(claim_id: int) -> Any:
             success=_("申领已提交，等待区人社局初审"),
             then=lambda c: url_for("settlement.claim", claim_id=c.id),
             status_of_refusal=lambda exc: exc.status,
-            redirect_code=303,
         )
         if not isinstance(outcome, int):
             return outcome
