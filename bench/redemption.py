@@ -280,6 +280,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--warmup", type=int, default=200, help="requests before timing")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="gunicorn gthread threads per worker (both servers)"
+    )
     args = parser.parse_args()
 
     import sqlalchemy as sa
@@ -335,7 +338,10 @@ def main() -> None:
                 ("app", "wsgi:app", data["app_bodies"], "/api/v1/redemptions", app_headers, []),
             ):
                 port = _free_port()
-                process = _serve(spec, port, args.workers, env, extra)
+                threads = ["--worker-class", "gthread", "--threads", str(args.threads)]
+                process = _serve(
+                    spec, port, args.workers, env, extra + (threads if args.threads > 1 else [])
+                )
                 processes.append(process)
                 _drive(port, path, bodies[: args.warmup], args.clients, headers)
                 latencies, statuses, seconds = _drive(
@@ -363,6 +369,7 @@ def main() -> None:
         "n": args.n,
         "clients": args.clients,
         "workers": args.workers,
+        "threads": args.threads,
         "per_second": app["per_second"],
         "p50_ms": app["p50_ms"],
         "p99_ms": app["p99_ms"],

@@ -7,7 +7,7 @@ import io
 import pytest
 import zxingcpp
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from voucher.audit.models import AuditEvent
 from voucher.audit.services import verify_chain
@@ -118,11 +118,12 @@ def test_a_redemption_goes_on_a_claim_once(demo):
 def test_another_unit_cannot_claim_a_redemption_it_cannot_see(demo):
     voucher = demo.issue(0)
     redemption = demo.redeem(voucher, "unit1", fee_fen=80_000)
+    claims_before = db.session.execute(select(func.count()).select_from(Claim)).scalar_one()
 
     with pytest.raises(NotFound):
         add_to_draft_claim(demo.actor("unit2"), redemption.id)
 
-    assert db.session.execute(select(Claim)).first() is None
+    assert db.session.execute(select(func.count()).select_from(Claim)).scalar_one() == claims_before
 
 
 def test_a_person_holds_one_active_voucher_per_occupation(demo):

@@ -69,22 +69,22 @@ def _file_demo_class(actor: Actor) -> TrainingClass | None:
     ).scalar_one_or_none()
     if occupation is None:
         return None
+    name = occupation.entry.name if occupation.entry else occupation.name
     try:
         start = work_calendar().add_workdays(business_today(), POLICY.class_filing_workdays + 2)
+        return file_class(
+            actor,
+            occupation.id,
+            ClassDetails(
+                name=f"{name}（初级）{start.month}月班",
+                start_date=start,
+                end_date=start + timedelta(days=27),
+                hours=120,
+                plan="理论 48 课时：职业道德、基础知识、安全规范；实操 72 课时：技能训练与考核辅导",
+                teachers="陈老师（高级技师，教师资格证）；刘老师（技师）",
+                fee_fen=150_000,
+                site="本机构实训楼 3 楼 301 室",
+            ),
+        )
     except CalendarOutOfRange:
-        return None  # the calendar of the coming weeks is not entered yet
-    name = occupation.entry.name if occupation.entry else occupation.name
-    return file_class(
-        actor,
-        occupation.id,
-        ClassDetails(
-            name=f"{name}（初级）{start.month}月班",
-            start_date=start,
-            end_date=start + timedelta(days=27),
-            hours=120,
-            plan="理论 48 课时：职业道德、基础知识、安全规范；实操 72 课时：技能训练与考核辅导",
-            teachers="陈老师（高级技师，教师资格证）；刘老师（技师）",
-            fee_fen=150_000,
-            site="本机构实训楼 3 楼 301 室",
-        ),
-    )
+        return None  # the official calendar of the coming weeks is not entered yet

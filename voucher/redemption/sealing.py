@@ -22,7 +22,7 @@ from flask import Flask, current_app
 log = logging.getLogger(__name__)
 
 #: Wait this long after a wake-up so one seal covers the redemptions of that moment.
-COALESCE_SECONDS = 0.05
+COALESCE_SECONDS = 0.25
 _KEY = "voucher.redemption.sealer"
 
 
