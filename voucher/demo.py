@@ -17,7 +17,6 @@ from voucher.db import db
 from voucher.issuance.demo import load_issuance_demo
 from voucher.issuance.services import find_person, register_person
 from voucher.redemption.demo import load_redemption_demo
-from voucher.redemption.demo import load_redemption_demo
 from voucher.settlement.demo import load_settlement_demo
 from voucher.units.models import TrainingUnit
 from voucher.units.services import accept_occupation, create_round, current_round, register_unit
@@ -117,7 +116,6 @@ def load_demo() -> list[DemoLogin]:
         if find_person(id_number) is None:
             register_person(system, id_number=id_number, name=name, phone=phone)
     load_issuance_demo()
-    load_redemption_demo()
     load_redemption_demo()
     load_settlement_demo()
     return logins
