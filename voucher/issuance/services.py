@@ -897,7 +897,9 @@ def resolve_voucher(text: str, *, now: int | None = None) -> tuple[VoucherClaims
     """Verify a scanned token (signature, key state, validity window) and load its voucher."""
     claims = verify_token(text, resolve_public_key, now=now, check_time=True)
     voucher = db.session.execute(
-        select(Voucher).where(Voucher.uid == claims.voucher_id.hex())
+        select(Voucher)
+        .where(Voucher.uid == claims.voucher_id.hex())
+        .execution_options(populate_existing=True)  # the stored status, never a stale copy
     ).scalar_one_or_none()
     if voucher is None:
         raise NotFound(_l("系统中没有这张培训券"), code="voucher_unknown")

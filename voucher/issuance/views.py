@@ -457,6 +457,13 @@ def batch_template() -> Any:
 # ---- batches ----------------------------------------------------------------------------------
 
 
+@bp.route("/issuance/batches")
+@login_required
+def batch_list() -> Any:
+    """批量发券批次."""
+    return render_template("issuance/batches.html", batches=batches.list_batches(_city()))
+
+
 @bp.route("/issuance/batches/<int:batch_id>")
 @login_required
 def batch(batch_id: int) -> Any:
