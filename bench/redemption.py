@@ -1,7 +1,11 @@
 """Redemption benchmark: the real API under gunicorn on PostgreSQL against a minimal endpoint
 (the conditional update + insert through psycopg, served by gunicorn the same way), same run.
 
-    .venv/bin/python bench/redemption.py --n 4000
+    .venv/bin/python bench/redemption.py --n 3000          # 4 gunicorn workers x 4 threads
+
+Both servers run the same gunicorn settings (--workers, --threads: gthread when > 1). The app
+runs with VOUCHER_SEAL_IN_BACKGROUND=1 (audit rows written in the redemption's transaction,
+chained by a per-process sealer thread shortly after; see voucher/redemption/sealing.py).
 
 It creates its own PostgreSQL database (admin URL from BENCH_PG_URL, default
 postgresql://postgres@127.0.0.1:5432/postgres), migrates it, loads the demo data, files a class,
@@ -281,7 +285,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--warmup", type=int, default=200, help="requests before timing")
     parser.add_argument(
-        "--threads", type=int, default=1, help="gunicorn gthread threads per worker (both servers)"
+        "--threads", type=int, default=4, help="gunicorn gthread threads per worker (both servers)"
     )
     args = parser.parse_args()
 
