@@ -473,3 +473,54 @@ def test_the_cli_check_prints_every_breach_and_exits_1(app, demo):
     assert f"[line_sum] claim {claim.id}" in broken.output
     assert f"[paid_le_approved] claim {claim.id}" in broken.output
     assert f"[paid_sum] claim {claim.id}" in broken.output
+
+
+def test_the_same_occupation_and_level_is_subsidised_once(demo):
+    unit = demo.actor("unit1")
+    first = redeemed(demo, 0, fee_fen=100_000)
+    record_result(unit, first.id, passed("S-1"))
+    claim_services.generate_claims(unit)
+    # A later class of the same occupation (the redemption rules allow it once the first
+    # class is over): stored directly, the class calendar is not what this test is about.
+    from voucher.redemption.models import Redemption
+
+    second = Redemption(
+        voucher_id=demo.issue(0).id, unit_id=demo.units[0].id, fee_fen=100_000, offset_fen=80_000
+    )
+    db.session.add(second)
+    db.session.commit()
+    record_result(unit, second.id, passed("S-2"))
+
+    proposal = claim_services.propose(unit)
+
+    (row,) = [r for r in proposal.excluded if r.redemption_id == second.id]
+    assert row.reason == "same_level_before"
+    assert row.reason_label == "同一职业（工种）同一等级已享受过补贴"
+
+
+def test_a_removed_unit_claims_unless_the_policy_says_otherwise(demo, monkeypatch):
+    from dataclasses import replace
+
+    from voucher.units.models import TrainingUnit
+
+    unit = demo.actor("unit1")
+    r = redeemed(demo, 0, fee_fen=100_000)
+    record_result(unit, r.id, passed("X-1"))
+    db.session.execute(
+        TrainingUnit.__table__.update()
+        .where(TrainingUnit.id == demo.units[0].id)
+        .values(status="removed")
+    )
+    db.session.commit()
+    assert [row.redemption_id for row in claim_services.propose(unit).lines] == [r.id]
+
+    monkeypatch.setattr(
+        claim_services, "POLICY", replace(claim_services.POLICY, removed_unit_keeps_claims=False)
+    )
+    proposal = claim_services.propose(unit)
+
+    assert proposal.lines == []
+    assert [row.reason for row in proposal.excluded if row.redemption_id == r.id] == [
+        "unit_removed"
+    ]
+    assert claim_services.generate_claims(unit).lines == 0
