@@ -190,3 +190,21 @@ def test_another_unit_gets_not_found_and_the_trainee_flag_reaches_the_district(a
     )
     assert "未找到" in other.get(stolen.headers["Location"]).get_data(as_text=True)
     assert review.timeline(demo.actor("unit1"), claim.id)[-1].action == "claim.trainee_flagged"
+
+
+def test_reconciliation_is_for_officers_and_exports_the_funnel(app, client, demo):
+    unit = signed_in(app, "unit1")
+    assert unit.get("/settlement/reconciliation").status_code == 403
+    assert signed_in(app, "finance").get("/settlement/results").status_code == 403
+
+    district = signed_in(app, "tianhe")
+    page = district.get("/settlement/reconciliation?by=district").get_data(as_text=True)
+    assert "天河区" in page and "越秀区" not in page  # a district sees its own units only
+    bad = district.get("/settlement/reconciliation?start=2027-05-01&end=2027-01-01")
+    assert bad.status_code == 422 and "开始日期不能晚于结束日期" in bad.get_data(as_text=True)
+
+    export = signed_in(app, "city").get("/settlement/reconciliation.xlsx?by=project")
+    sheet = load_workbook(io.BytesIO(export.data), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("项目（机构×职业）", "计划（人）", "计划（元）")
+    assert rows[-1][0] == "合计"
