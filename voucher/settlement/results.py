@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import IO, Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from voucher.accounts.access import Actor, get_visible, visible
 from voucher.accounts.roles import Role
@@ -197,18 +197,9 @@ def import_results(actor: Actor, stream: IO[bytes], filename: str = "") -> int:
                     raise ValidationFailed(
                         _l("考核结果应为“合格”或“不合格”"), code="outcome_invalid"
                     )
-                redemption = db.session.execute(
-                    visible(
-                        select(Redemption)
-                        .join(Voucher, Voucher.id == Redemption.voucher_id)
-                        .join(Person, Person.id == Voucher.person_id)
-                        .where(Person.id_hash == cipher.lookup_hash(id_number))
-                        .order_by(Redemption.id.desc())
-                        .limit(1),
-                        Redemption,
-                        actor,
-                    )
-                ).scalar_one_or_none()
+                redemption = _redemption_of(
+                    actor, cipher.lookup_hash(id_number), cell_text(cells[col["证书职业（工种）"]])
+                )
                 if redemption is None:
                     raise ValidationFailed(
                         _l("本机构没有该学员的培训券核销记录"), code="redemption_unknown"
@@ -245,6 +236,26 @@ def import_results(actor: Actor, stream: IO[bytes], filename: str = "") -> int:
         if count == 0:
             raise ValidationFailed(_l("文件中没有数据行"), code="import_empty")
     return count
+
+
+def _redemption_of(actor: Actor, id_hash: bytes, occupation: str) -> Redemption | None:
+    """The trainee's latest redemption at the unit, preferring one of the stated occupation
+    (a trainee may hold vouchers of several occupations)."""
+    base = (
+        select(Redemption)
+        .join(Voucher, Voucher.id == Redemption.voucher_id)
+        .join(Person, Person.id == Voucher.person_id)
+        .join(CatalogueEntry, CatalogueEntry.id == Voucher.entry_id)
+        .where(Person.id_hash == id_hash)
+        .order_by(Redemption.id.desc())
+        .limit(1)
+    )
+    same = base.where(or_(CatalogueEntry.name == occupation, CatalogueEntry.code == occupation))
+    for stmt in (same, base):
+        found = db.session.execute(visible(stmt, Redemption, actor)).scalar_one_or_none()
+        if found is not None:
+            return found
+    return None
 
 
 def get_redemption(actor: Actor, redemption_id: int) -> Redemption:
