@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from voucher.accounts.access import Actor
 from voucher.accounts.roles import Role
@@ -102,6 +103,11 @@ def _by_unit_entry(actor: Actor, period: Period) -> Iterator[tuple[str, int, int
         return stmt if units is None else stmt.where(unit_col.in_(units))
 
     ao = AcceptedOccupation
+    used = aliased(Redemption)
+    used_on = used.voucher_id == Voucher.id
+    if hasattr(Redemption, "status"):
+        used_on = used_on & (used.status == "active")
+    issued_unit = func.coalesce(Voucher.unit_id, used.unit_id)
     queries = {
         "planned": scoped(
             select(
@@ -112,11 +118,13 @@ def _by_unit_entry(actor: Actor, period: Period) -> Iterator[tuple[str, int, int
             ).group_by(ao.unit_id, ao.entry_id),
             ao.unit_id,
         ),
+        # A 通用 voucher counts for the unit that redeemed it; until then under 通用券.
         "issued": scoped(
-            select(Voucher.unit_id, Voucher.entry_id, func.count(), func.sum(Voucher.amount_fen))
+            select(issued_unit, Voucher.entry_id, func.count(), func.sum(Voucher.amount_fen))
+            .outerjoin(used, used_on)
             .where(*period.on_instant(Voucher.issued_at))
-            .group_by(Voucher.unit_id, Voucher.entry_id),
-            Voucher.unit_id,
+            .group_by(issued_unit, Voucher.entry_id),
+            issued_unit,
         ),
         "redeemed": scoped(
             select(
