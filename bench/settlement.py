@@ -131,6 +131,8 @@ def main() -> None:
             for round_no in range(args.rounds):
                 with db.engine.connect() as conn:
                     with conn.begin() as txn:
+                        # the same memory for joins as our run gives itself
+                        conn.execute(sa.text("SET LOCAL work_mem = '64MB'"))
                         conn.execute(sa.text(DRAFTS))
                         started = time.perf_counter()
                         ceiling_rows = conn.execute(sa.text(CEILING)).rowcount
