@@ -64,6 +64,7 @@ from voucher.keyring import pii_cipher
 
 MAX_UPLOAD_BYTES = 64 * 2**20
 CHUNK = 1000
+WRITE_CHUNK = 5000
 PROGRESS_EVERY = 2000
 MAX_ERRORS_KEPT = 50_000
 
@@ -623,7 +624,6 @@ def _write(actor: Actor, batch_id: int, quota: Quota, checker: _Checker, started
                 str(_l("处理期间指标名额已被用完，整批不予发放")),
             )
         now = utcnow()
-        vouchers: list[dict[str, Any]] = []
         common = {
             "kid": checker.kid,
             "entry_id": quota.entry_id,
@@ -638,8 +638,30 @@ def _write(actor: Actor, batch_id: int, quota: Quota, checker: _Checker, started
             "batch_id": batch_id,
             "level": quota.level,
         }
-        if checker.new_people:
-            person_ids = allocate_ids(session, "person", len(checker.new_people))
+        data = {
+            "entry_id": quota.entry_id,
+            "unit_id": quota.unit_id,
+            "amount_fen": quota.amount_fen,
+            "quota_id": quota.id,
+            "batch_id": batch_id,
+            "channel": "batch",
+        }
+
+        def vouchers(rows: list[tuple[int, str, str, str]]) -> None:
+            ids = allocate_ids(session, "voucher", len(rows))
+            session.execute(
+                insert(Voucher.__table__),
+                [
+                    {**common, "id": vid, "person_id": pid, "uid": u, "human_code": h, "token": t}
+                    for vid, (pid, u, h, t) in zip(ids, rows, strict=True)
+                ],
+            )
+            record_many(session, actor, "voucher.issued", "voucher", [(v, data) for v in ids])
+
+        # Written in chunks: memory stays flat however long the list is.
+        for start in range(0, len(checker.new_people), WRITE_CHUNK):
+            chunk = checker.new_people[start : start + WRITE_CHUNK]
+            person_ids = allocate_ids(session, "person", len(chunk))
             session.execute(
                 insert(Person.__table__),
                 [
@@ -661,7 +683,7 @@ def _write(actor: Actor, batch_id: int, quota: Quota, checker: _Checker, started
                         "full_time_student": False,
                         "pensioner": False,
                     }
-                    for pid, p in zip(person_ids, checker.new_people, strict=True)
+                    for pid, p in zip(person_ids, chunk, strict=True)
                 ],
             )
             group_rows = [
@@ -674,7 +696,7 @@ def _write(actor: Actor, batch_id: int, quota: Quota, checker: _Checker, started
                     "graduation_year": g[4] if g[0] == "graduate" else None,
                     "release_date": g[5] if g[0] == "released" else None,
                 }
-                for pid, p in zip(person_ids, checker.new_people, strict=True)
+                for pid, p in zip(person_ids, chunk, strict=True)
                 for g in p[9]
             ]
             if group_rows:
@@ -686,30 +708,12 @@ def _write(actor: Actor, batch_id: int, quota: Quota, checker: _Checker, started
                 "person",
                 [
                     (pid, {"id": p[3], "batch_id": batch_id})
-                    for pid, p in zip(person_ids, checker.new_people, strict=True)
+                    for pid, p in zip(person_ids, chunk, strict=True)
                 ],
             )
-            vouchers.extend(
-                {**common, "person_id": pid, "uid": p[10], "human_code": p[11], "token": p[12]}
-                for pid, p in zip(person_ids, checker.new_people, strict=True)
-            )
-        vouchers.extend(
-            {**common, "person_id": e[1], "uid": e[2], "human_code": e[3], "token": e[4]}
-            for e in checker.existing
-        )
-        voucher_ids = allocate_ids(session, "voucher", len(vouchers))
-        for vid, row in zip(voucher_ids, vouchers, strict=True):
-            row["id"] = vid
-        session.execute(insert(Voucher.__table__), vouchers)
-        data = {
-            "entry_id": quota.entry_id,
-            "unit_id": quota.unit_id,
-            "amount_fen": quota.amount_fen,
-            "quota_id": quota.id,
-            "batch_id": batch_id,
-            "channel": "batch",
-        }
-        record_many(session, actor, "voucher.issued", "voucher", [(v, data) for v in voucher_ids])
+            vouchers([(pid, p[10], p[11], p[12]) for pid, p in zip(person_ids, chunk, strict=True)])
+        for start in range(0, len(checker.existing), WRITE_CHUNK):
+            vouchers([e[1:] for e in checker.existing[start : start + WRITE_CHUNK]])
         session.execute(
             update(IssuanceBatch)
             .where(IssuanceBatch.id == batch_id)
