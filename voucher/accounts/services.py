@@ -131,12 +131,16 @@ def user_for_token(token: str) -> User | None:
     """The active user behind a bearer token, or None if unknown or revoked."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    row = db.session.execute(
-        select(ApiToken).where(ApiToken.token_hash == _token_digest(token))
+    # one round trip: this runs before every bearer-token request (the redemption hot path)
+    return db.session.execute(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == _token_digest(token),
+            ApiToken.revoked_at.is_(None),
+            User.active.is_(True),
+        )
     ).scalar_one_or_none()
-    if row is None or row.revoked_at is not None or not row.user.active:
-        return None
-    return row.user
 
 
 def revoke_api_token(actor: Actor, token_id: int) -> None:
