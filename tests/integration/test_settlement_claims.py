@@ -345,6 +345,38 @@ def test_a_submitted_claim_is_frozen(demo):
     assert counts() == before
 
 
+def test_a_claimed_redemption_cannot_be_voided_and_nothing_changes(demo):
+    from voucher.redemption.services import void_redemption
+
+    claim = _claim_with_two_lines(demo)
+    line = claim.lines[0]
+    district = demo.actor("tianhe")  # may void after the class start; the claim still wins
+    before = counts()
+
+    with pytest.raises(Conflict) as on_draft:
+        void_redemption(district, line.redemption_id, reason="学员未到")
+    assert on_draft.value.code == "redemption_on_draft_claim"
+    assert counts() == before
+
+    _submit(demo, claim)
+    with pytest.raises(Conflict) as submitted:
+        void_redemption(district, line.redemption_id, reason="学员未到")
+    assert submitted.value.code == "redemption_claimed"
+    assert "不能作废" in str(submitted.value)
+    assert db.session.get(ClaimLine, line.id).redemption.status == "active"
+
+
+def test_a_redemption_taken_off_the_draft_can_be_voided(demo):
+    from voucher.redemption.services import void_redemption
+
+    claim = _claim_with_two_lines(demo)
+    line = claim.lines[0]
+    claim_services.remove_line(demo.actor("unit1"), claim.id, line.id)
+
+    voided = void_redemption(demo.actor("tianhe"), line.redemption_id, reason="学员未到")
+    assert voided.status == "voided"
+
+
 def test_review_then_approval_then_payment(demo):
     claim = _submit(demo, _claim_with_two_lines(demo))
     first, second = claim.lines

@@ -12,7 +12,7 @@ redemptions; the token never decides it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -613,11 +613,20 @@ def store_answer(request: IdempotencyRequest, status: int, body: dict[str, Any])
 # Void.
 
 
+#: Checks a downstream module registers to refuse a void (e.g. settlement: the redemption is
+#: already on a subsidy claim). Each takes (session, redemption_id) and raises a DomainError.
+#: A registry keeps the dependency arrow pointing downstream: redemption never imports
+#: settlement.
+VOID_GUARDS: list[Callable[[Any, int], None]] = []
+
+
 def void_in_session(actor: Actor, redemption_id: int, *, reason: str) -> Redemption:
     """Void inside the caller's transaction: the voucher returns to issued; audited."""
     redemption = get_visible(Redemption, redemption_id, actor, for_update=True)
     if redemption.status != RedemptionStatus.ACTIVE:
         raise Conflict(_l("该核销记录已作废"), code="redemption_voided")
+    for guard in VOID_GUARDS:
+        guard(db.session, redemption.id)
     changed = db.session.execute(
         update(Voucher)
         .where(Voucher.id == redemption.voucher_id, Voucher.status == VoucherStatus.REDEEMED)

@@ -26,6 +26,7 @@ from voucher.db import UTCDateTime, db, unit_of_work, utcnow
 from voucher.errors import Conflict, RuleViolation, ValidationFailed
 from voucher.policy import POLICY
 from voucher.redemption.models import Redemption
+from voucher.redemption.services import VOID_GUARDS
 from voucher.settlement import rules
 from voucher.settlement.models import Claim, ClaimLine, ClaimStatus
 
@@ -471,3 +472,27 @@ def draft_of(actor: Actor) -> Claim | None:
     return db.session.execute(
         select(Claim).where(Claim.unit_id == actor.unit_id, Claim.status == ClaimStatus.DRAFT)
     ).scalar_one_or_none()
+
+
+def refuse_void_of_claimed(session: Any, redemption_id: int) -> None:
+    """A redemption on a claim line cannot be voided: the unit takes it off its draft first; a
+    submitted claim is frozen (its line is rejected in review instead)."""
+    row = session.execute(
+        select(Claim.id, Claim.status)
+        .join(ClaimLine, ClaimLine.claim_id == Claim.id)
+        .where(ClaimLine.redemption_id == redemption_id)
+    ).first()
+    if row is None:
+        return
+    if row.status == ClaimStatus.DRAFT:
+        raise Conflict(
+            _l("该核销已列入补贴申领草稿（第 %(id)d 号），请先从草稿中移除再作废", id=row.id),
+            code="redemption_on_draft_claim",
+        )
+    raise Conflict(
+        _l("该核销已列入已提交的补贴申领（第 %(id)d 号），不能作废", id=row.id),
+        code="redemption_claimed",
+    )
+
+
+VOID_GUARDS.append(refuse_void_of_claimed)
