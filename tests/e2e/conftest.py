@@ -91,8 +91,8 @@ def live_server(
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Headless Chromium driven by Playwright; fails (never skips) when it cannot start."""
+def playwright() -> Iterator[Any]:
+    """One Playwright driver for the session (the sync API runs one per thread)."""
     if not CHROMIUM.exists():
         pytest.fail(
             f"Chromium not found at {CHROMIUM}: browser tests need Debian's chromium package "
@@ -104,18 +104,27 @@ def browser() -> Iterator[Any]:
     except ImportError as exc:  # pragma: no cover - dev dependency missing
         pytest.fail(f"Playwright for Python is not installed: {exc}", pytrace=False)
 
-    playwright = sync_playwright().start()
+    driver = sync_playwright().start()
     try:
-        try:
-            chromium = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-            )
-        except Exception as exc:
-            pytest.fail(f"Chromium at {CHROMIUM} did not start: {exc}", pytrace=False)
-        yield chromium
-        chromium.close()
+        yield driver
     finally:
-        playwright.stop()
+        driver.stop()
+
+
+def launch_chromium(playwright: Any, args: list[str] = CHROMIUM_ARGS) -> Any:
+    """Headless Debian Chromium with these arguments; fails (never skips) when it cannot start."""
+    try:
+        return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
+    except Exception as exc:
+        pytest.fail(f"Chromium at {CHROMIUM} did not start: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Any) -> Iterator[Any]:
+    """Headless Chromium driven by Playwright, shared by the session."""
+    chromium = launch_chromium(playwright)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, LiveServer
+from tests.e2e.conftest import CHROMIUM_ARGS, PHONE, LiveServer, launch_chromium
 from voucher.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -118,10 +118,10 @@ def _confirm_and_redeem(page: Any, facts: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def camera_browser(live_server: LiveServer, tmp_path: Path) -> Iterator[tuple[Any, dict]]:
+def camera_browser(
+    live_server: LiveServer, tmp_path: Path, playwright: Any
+) -> Iterator[tuple[Any, dict]]:
     """Chromium whose camera shows the QR of a freshly issued voucher."""
-    from playwright.sync_api import sync_playwright
-
     facts = _issue_and_file(live_server, fee_fen=120_000)
     video = tmp_path / "qr.y4m"
     write_y4m(facts["png"], video)
@@ -131,15 +131,9 @@ def camera_browser(live_server: LiveServer, tmp_path: Path) -> Iterator[tuple[An
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
     ]
-    playwright = sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=args
-        )
-        yield browser, facts
-        browser.close()
-    finally:
-        playwright.stop()
+    browser = launch_chromium(playwright, args)
+    yield browser, facts
+    browser.close()
 
 
 def test_a_voucher_scanned_with_the_camera_is_redeemed_once(camera_browser, live_server):
