@@ -6,7 +6,10 @@ bare loop that signs and bulk-inserts the same voucher rows (the ceiling), in th
         .venv/bin/python bench/issuance.py --n 100000             # a fresh PostgreSQL database
 
 It also measures the peak memory of reading and checking a 100,000-row xlsx list (generated with
-openpyxl write_only) in a child process (ru_maxrss). The last printed line is one JSON object.
+openpyxl write_only) in a child process: its own peak resident set (VmHWM). Not ru_maxrss: on
+Linux that survives fork + exec, so a child would report the parent's RSS at fork time (this
+process, after the n-row batch and the ceiling) instead of its own peak. The last printed line is
+one JSON object.
 """
 
 from __future__ import annotations
@@ -193,6 +196,15 @@ def ceiling(n: int, quota, person_ids: list[int]) -> float:
     return seconds
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak resident set in MB (VmHWM; ru_maxrss where /proc is missing)."""
+    with contextlib.suppress(OSError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def memory_child(path: str, url: str, tmp: str, quota_id: int) -> None:
     """Child process: check the whole xlsx list (read + rules) and report peak RSS."""
     app = build_app(Path(tmp), url)
@@ -206,7 +218,7 @@ def memory_child(path: str, url: str, tmp: str, quota_id: int) -> None:
         started = time.perf_counter()
         result = batches.run_batch(system, batch.id, data, seal=False)
         seconds = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak = peak_rss_mb()
         print(
             json.dumps(
                 {

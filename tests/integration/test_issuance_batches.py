@@ -200,3 +200,18 @@ def test_the_template_has_the_expected_header(app):
     book = load_workbook(io.BytesIO(batches.template_xlsx()))
     header = next(book.active.iter_rows(values_only=True))
     assert list(header[: len(HEADER)])[:3] == HEADER[:3]
+
+
+def test_the_progress_total_of_an_xlsx_list_is_known_with_or_without_a_declared_dimension(demo):
+    from openpyxl import Workbook
+
+    rows = [[f"r{i}", "名", "13800000000", "", "", ""] for i in range(1234)]
+    streamed = xlsx_bytes(rows)  # write-only: no <dimension>, rows counted from the XML
+    assert batches.count_rows(streamed, "名单.xlsx") == 1234
+    book = Workbook()
+    for row in [HEADER, *rows[:7]]:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    assert batches.count_rows(out.getvalue(), "名单.xlsx") == 7
+    assert batches.count_rows(b"not a zip", "名单.xlsx") == 0

@@ -3,11 +3,12 @@
 Two phases, so that progress is visible from other requests while a long batch runs:
 
 1. *Checking* (no write lock held): rows are streamed from the file, validated, matched against
-   the register in chunks, checked by the eligibility rules and, while no error has been found,
-   signed. Progress rows are committed in short separate transactions. Only compact tuples are
-   kept in memory.
+   the register in chunks and checked by the eligibility rules. Progress rows are committed in
+   short separate transactions. While no error has been found, only a compact tuple per row is
+   kept (hash, ID number, shared facts): nothing is signed or encrypted yet.
 2. *Writing* (one transaction): the quota is reserved with one conditional UPDATE, then people,
-   memberships, vouchers and audit events are written with executemany INSERTs. Any error rolls
+   memberships, vouchers and audit events are written with executemany INSERTs, chunk by chunk;
+   each chunk's tokens are signed and ID numbers encrypted just before its INSERTs. Any error rolls
    the whole batch back; the batch row records why and which rows broke which rule.
 
 The same file (SHA-256) uploaded twice for one quota never issues twice: the batch row is unique
@@ -20,6 +21,7 @@ import csv
 import hashlib
 import io
 import threading
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -148,18 +150,40 @@ def list_rows(data: bytes, filename: str) -> Iterator[tuple[Any, ...]]:
 
 
 def count_rows(data: bytes, filename: str) -> int:
-    """About how many data rows a list holds (for the progress bar; 0 when unknown)."""
+    """About how many data rows a list holds (for the progress bar; 0 when unknown).
+
+    For xlsx the sheet's declared dimension is used; a file written without one (streaming
+    writers such as openpyxl's write-only mode) has its ``<row`` tags counted straight from the
+    compressed XML, block by block, without parsing cells or holding the sheet in memory.
+    """
     if filename.lower().endswith(".csv"):
         return max(0, data.count(b"\n") - 1 + (0 if data.endswith(b"\n") else 1))
     try:
         from openpyxl import load_workbook
 
         workbook = load_workbook(io.BytesIO(data), read_only=True)
-        rows = workbook.worksheets[0].max_row or 0
-        workbook.close()
+        try:
+            sheet = workbook.worksheets[0]
+            rows = sheet.max_row
+            path = getattr(sheet, "_worksheet_path", "xl/worksheets/sheet1.xml")
+        finally:
+            workbook.close()
+        if rows is None:
+            rows = _count_row_tags(data, path)
         return max(0, rows - 1)
     except Exception:  # only an estimate: the real read reports real errors
         return 0
+
+
+def _count_row_tags(data: bytes, member: str) -> int:
+    count = 0
+    tail = b""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(member) as sheet:
+        while block := sheet.read(1 << 20):
+            buffer = tail + block
+            count += buffer.count(b"<row ") + buffer.count(b"<row>")
+            tail = buffer[-4:]  # shorter than a tag: nothing counted twice
+    return count
 
 
 def _date(text: str) -> date | None:
@@ -273,9 +297,12 @@ class _Checker:
         self.not_before, self.expires = validity(
             quota.valid_from, quota.valid_until, on_date, quota.voucher_days
         )
-        # Kept for writing (only while no error has been found).
-        self.existing: list[tuple[int, int, str, str, str]] = []  # row, person_id, uid, hc, token
-        self.new_people: list[tuple[Any, ...]] = []
+        # Kept for writing (only while no error has been found), compact: tokens are signed and
+        # ID numbers encrypted chunk by chunk in the write phase, and repeated facts (names,
+        # birth dates, residence and group evidence) are shared, not copied per row.
+        self.existing: list[tuple[int, int, bytes]] = []  # row, person_id, id_hash
+        self.new_people: list[tuple[Any, ...]] = []  # row, id_hash, number, name, phone, ...
+        self.shared: dict[Any, Any] = {}
         self.columns: dict[str, int] = {}
 
     def error(self, row: int, code: str, message: str) -> None:
@@ -285,6 +312,25 @@ class _Checker:
         # Nothing will be written: free what was kept.
         self.existing.clear()
         self.new_people.clear()
+        self.shared.clear()
+
+    def share(self, value: Any) -> Any:
+        """One object for equal values (thousands of rows carry the same facts)."""
+        return self.shared.setdefault(value, value)
+
+    def sign(self, holder_hash: bytes) -> tuple[str, str, str]:
+        """(uid, human code, token) of a fresh voucher for this batch's quota."""
+        signed = sign_voucher(
+            kid=self.kid,
+            private_key=self.private_key,
+            holder_hash=holder_hash,
+            entry_id=self.quota.entry_id,
+            unit_id=self.quota.unit_id,
+            amount_fen=self.quota.amount_fen,
+            not_before=self.not_before,
+            expires_at=self.expires,
+        )
+        return signed.uid, signed.human_code, signed.token
 
     def header(self, cells: tuple[Any, ...]) -> None:
         for index, value in enumerate(cells):
@@ -472,34 +518,21 @@ class _Checker:
                 )
             if self.error_total:
                 continue
-            signed = sign_voucher(
-                kid=self.kid,
-                private_key=self.private_key,
-                holder_hash=r.id_hash,
-                entry_id=self.quota.entry_id,
-                unit_id=self.quota.unit_id,
-                amount_fen=self.quota.amount_fen,
-                not_before=self.not_before,
-                expires_at=self.expires,
-            )
             if known is not None:
-                self.existing.append((r.row, known.id, signed.uid, signed.human_code, signed.token))
+                self.existing.append((r.row, known.id, r.id_hash))
             else:
+                share = self.share
                 self.new_people.append(
                     (
                         r.row,
                         r.id_hash,
-                        self.cipher.encrypt(r.number, aad=ID_AAD),
-                        mask_id_number(r.number),
-                        r.name,
+                        r.number,
+                        share(r.name),
                         r.phone,
-                        r.birth,
-                        r.sex,
-                        r.residence,
-                        r.groups,
-                        signed.uid,
-                        signed.human_code,
-                        signed.token,
+                        share(r.birth),
+                        share(r.sex),
+                        share(r.residence),
+                        share(r.groups),
                     )
                 )
 
@@ -647,43 +680,56 @@ def _write(actor: Actor, batch_id: int, quota: Quota, checker: _Checker, started
             "channel": "batch",
         }
 
-        def vouchers(rows: list[tuple[int, str, str, str]]) -> None:
+        def vouchers(rows: list[tuple[int, bytes]]) -> None:
+            """Sign and insert one chunk of vouchers: (person_id, id_hash) each."""
             ids = allocate_ids(session, "voucher", len(rows))
-            session.execute(
-                insert(Voucher.__table__),
-                [
-                    {**common, "id": vid, "person_id": pid, "uid": u, "human_code": h, "token": t}
-                    for vid, (pid, u, h, t) in zip(ids, rows, strict=True)
-                ],
-            )
+            sign = checker.sign
+            params = []
+            for vid, (pid, holder) in zip(ids, rows, strict=True):
+                uid, human, token = sign(holder)
+                params.append(
+                    {
+                        **common,
+                        "id": vid,
+                        "person_id": pid,
+                        "uid": uid,
+                        "human_code": human,
+                        "token": token,
+                    }
+                )
+            session.execute(insert(Voucher.__table__), params)
+            del params
             record_many(session, actor, "voucher.issued", "voucher", [(v, data) for v in ids])
 
-        # Written in chunks: memory stays flat however long the list is.
+        # Written in chunks, each chunk's parameters built and dropped in turn: memory stays
+        # flat however long the list is.
+        cipher = checker.cipher
         for start in range(0, len(checker.new_people), WRITE_CHUNK):
             chunk = checker.new_people[start : start + WRITE_CHUNK]
             person_ids = allocate_ids(session, "person", len(chunk))
+            masked = [mask_id_number(p[2]) for p in chunk]
             session.execute(
                 insert(Person.__table__),
                 [
                     {
                         "id": pid,
                         "id_hash": p[1],
-                        "id_cipher": p[2],
-                        "id_masked": p[3],
-                        "name": p[4],
-                        "phone": p[5],
-                        "birth_date": p[6],
-                        "sex": p[7],
+                        "id_cipher": cipher.encrypt(p[2], aad=ID_AAD),
+                        "id_masked": m,
+                        "name": p[3],
+                        "phone": p[4],
+                        "birth_date": p[5],
+                        "sex": p[6],
                         "created_at": now,
-                        "residence_basis": p[8][0],
-                        "residence_source": p[8][1],
-                        "residence_reference": p[8][2],
-                        "residence_date": p[8][3],
+                        "residence_basis": p[7][0],
+                        "residence_source": p[7][1],
+                        "residence_reference": p[7][2],
+                        "residence_date": p[7][3],
                         "establishment_staff": False,
                         "full_time_student": False,
                         "pensioner": False,
                     }
-                    for pid, p in zip(person_ids, chunk, strict=True)
+                    for pid, p, m in zip(person_ids, chunk, masked, strict=True)
                 ],
             )
             group_rows = [
@@ -697,23 +743,25 @@ def _write(actor: Actor, batch_id: int, quota: Quota, checker: _Checker, started
                     "release_date": g[5] if g[0] == "released" else None,
                 }
                 for pid, p in zip(person_ids, chunk, strict=True)
-                for g in p[9]
+                for g in p[8]
             ]
             if group_rows:
                 session.execute(insert(PersonGroup.__table__), group_rows)
+            del group_rows
             record_many(
                 session,
                 actor,
                 "person.registered",
                 "person",
                 [
-                    (pid, {"id": p[3], "batch_id": batch_id})
-                    for pid, p in zip(person_ids, chunk, strict=True)
+                    (pid, {"id": m, "batch_id": batch_id})
+                    for pid, m in zip(person_ids, masked, strict=True)
                 ],
             )
-            vouchers([(pid, p[10], p[11], p[12]) for pid, p in zip(person_ids, chunk, strict=True)])
+            del masked
+            vouchers([(pid, p[1]) for pid, p in zip(person_ids, chunk, strict=True)])
         for start in range(0, len(checker.existing), WRITE_CHUNK):
-            vouchers([e[1:] for e in checker.existing[start : start + WRITE_CHUNK]])
+            vouchers([(e[1], e[2]) for e in checker.existing[start : start + WRITE_CHUNK]])
         session.execute(
             update(IssuanceBatch)
             .where(IssuanceBatch.id == batch_id)
