@@ -58,7 +58,6 @@ from voucher.issuance.services import (
     ID_AAD,
     check_quota_open,
     quota_facts,
-    record_many,
     reserve,
     sign_voucher,
     validity,
@@ -710,6 +709,43 @@ def _write(actor: Actor, batch_id: int, quota: Quota, checker: _Checker, started
             )
             audit_insert([(str(v),) for v in ids])
 
+        person_insert = _RowInsert(
+            session,
+            Person.__table__,
+            {
+                "created_at": now,
+                "establishment_staff": False,
+                "full_time_student": False,
+                "pensioner": False,
+            },
+            (
+                "id",
+                "id_hash",
+                "id_cipher",
+                "id_masked",
+                "name",
+                "phone",
+                "birth_date",
+                "sex",
+                "residence_basis",
+                "residence_source",
+                "residence_reference",
+                "residence_date",
+            ),
+        )
+        registered_insert = _RowInsert(
+            session,
+            AuditEvent.__table__,
+            {
+                "at": now,
+                "actor_id": actor.user_id,
+                "actor": actor.label,
+                "action": "person.registered",
+                "object_type": "person",
+            },
+            ("object_id", "data"),
+        )
+
         # Written in chunks, each chunk's parameters built and dropped in turn: memory stays
         # flat however long the list is.
         cipher = checker.cipher
@@ -717,29 +753,24 @@ def _write(actor: Actor, batch_id: int, quota: Quota, checker: _Checker, started
             chunk = checker.new_people[start : start + WRITE_CHUNK]
             person_ids = allocate_ids(session, "person", len(chunk))
             masked = [mask_id_number(p[2]) for p in chunk]
-            session.execute(
-                insert(Person.__table__),
+            person_insert(
                 [
-                    {
-                        "id": pid,
-                        "id_hash": p[1],
-                        "id_cipher": cipher.encrypt(p[2], aad=ID_AAD),
-                        "id_masked": m,
-                        "name": p[3],
-                        "phone": p[4],
-                        "birth_date": p[5],
-                        "sex": p[6],
-                        "created_at": now,
-                        "residence_basis": p[7][0],
-                        "residence_source": p[7][1],
-                        "residence_reference": p[7][2],
-                        "residence_date": p[7][3],
-                        "establishment_staff": False,
-                        "full_time_student": False,
-                        "pensioner": False,
-                    }
+                    (
+                        pid,
+                        p[1],
+                        cipher.encrypt(p[2], aad=ID_AAD),
+                        m,
+                        p[3],
+                        p[4],
+                        p[5],
+                        p[6],
+                        p[7][0],
+                        p[7][1],
+                        p[7][2],
+                        p[7][3],
+                    )
                     for pid, p, m in zip(person_ids, chunk, masked, strict=True)
-                ],
+                ]
             )
             group_rows = [
                 {
@@ -757,15 +788,11 @@ def _write(actor: Actor, batch_id: int, quota: Quota, checker: _Checker, started
             if group_rows:
                 session.execute(insert(PersonGroup.__table__), group_rows)
             del group_rows
-            record_many(
-                session,
-                actor,
-                "person.registered",
-                "person",
+            registered_insert(
                 [
-                    (pid, {"id": m, "batch_id": batch_id})
+                    (str(pid), {"id": m, "batch_id": batch_id})
                     for pid, m in zip(person_ids, masked, strict=True)
-                ],
+                ]
             )
             del masked
             vouchers([(pid, p[1]) for pid, p in zip(person_ids, chunk, strict=True)])
