@@ -843,14 +843,10 @@ class _RowInsert:
         names = [*columns, *constants]
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
         quote = dialect.identifier_preparer.quote
-        self.head = (
-            f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "  # noqa: S608
+        self.sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "  # noqa: S608
+            f"VALUES ({', '.join([mark] * len(names))})"
         )
-        self.group = f"({', '.join([mark] * len(names))})"
-        self.sql = self.head + self.group
-        # PostgreSQL: many rows per statement (one round trip each), as SQLAlchemy's own
-        # "insertmanyvalues" does; SQLite's executemany is already a tight C loop.
-        self.per_statement = 0 if dialect.name == "sqlite" else max(1, 30_000 // len(names))
 
     def __call__(self, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
@@ -865,14 +861,7 @@ class _RowInsert:
                 processed.append((*values, *constants))
         else:
             processed = [(*row, *constants) for row in rows]
-        step = self.per_statement
-        if not step:
-            self.connection.exec_driver_sql(self.sql, processed)
-            return
-        for start in range(0, len(processed), step):
-            part = processed[start : start + step]
-            sql = self.head + ", ".join([self.group] * len(part))
-            self.connection.exec_driver_sql(sql, tuple(v for row in part for v in row))
+        self.connection.exec_driver_sql(self.sql, processed)
 
 
 def allocate_ids(session: Session, table: str, n: int) -> list[int]:
