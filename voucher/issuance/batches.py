@@ -733,6 +733,20 @@ def _write(actor: Actor, batch_id: int, quota: Quota, checker: _Checker, started
                 "residence_date",
             ),
         )
+        group_insert = _RowInsert(
+            session,
+            PersonGroup.__table__,
+            {},
+            (
+                "person_id",
+                "group",
+                "source",
+                "reference",
+                "evidence_date",
+                "graduation_year",
+                "release_date",
+            ),
+        )
         registered_insert = _RowInsert(
             session,
             AuditEvent.__table__,
@@ -772,22 +786,21 @@ def _write(actor: Actor, batch_id: int, quota: Quota, checker: _Checker, started
                     for pid, p, m in zip(person_ids, chunk, masked, strict=True)
                 ]
             )
-            group_rows = [
-                {
-                    "person_id": pid,
-                    "group": g[0],
-                    "source": g[1],
-                    "reference": g[2],
-                    "evidence_date": g[3],
-                    "graduation_year": g[4] if g[0] == "graduate" else None,
-                    "release_date": g[5] if g[0] == "released" else None,
-                }
-                for pid, p in zip(person_ids, chunk, strict=True)
-                for g in p[8]
-            ]
-            if group_rows:
-                session.execute(insert(PersonGroup.__table__), group_rows)
-            del group_rows
+            group_insert(
+                [
+                    (
+                        pid,
+                        g[0],
+                        g[1],
+                        g[2],
+                        g[3],
+                        g[4] if g[0] == "graduate" else None,
+                        g[5] if g[0] == "released" else None,
+                    )
+                    for pid, p in zip(person_ids, chunk, strict=True)
+                    for g in p[8]
+                ]
+            )
             registered_insert(
                 [
                     (str(pid), {"id": m, "batch_id": batch_id})
