@@ -12,8 +12,7 @@ redemptions; the token never decides it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -33,7 +32,7 @@ from voucher.core.clock import business_today, to_business_time
 from voucher.core.humancode import HumanCodeError, looks_like_human_code, normalize_human_code
 from voucher.core.pii import mask_name
 from voucher.core.token import TokenError, verify_token
-from voucher.db import after_commit_hooks, db, unit_of_work, utcnow
+from voucher.db import db, unit_of_work, utcnow
 from voucher.errors import Conflict, DomainError, Forbidden, NotFound, RuleViolation
 from voucher.issuance.keys import resolve_public_key
 from voucher.issuance.models import Person, Voucher, VoucherStatus
@@ -318,27 +317,6 @@ _PG_REDEEM = text(_PG_REDEEM_SQL.format(idem=""))
 _PG_REDEEM_IDEM = text(_PG_REDEEM_SQL.format(idem=_PG_IDEM))
 
 
-@contextmanager
-def _transaction(run_hooks: bool) -> Iterator[Any]:
-    """The hot path's transaction. On PostgreSQL it carries on the request's read transaction
-    (READ COMMITTED: every statement sees what is committed), saving a COMMIT and a BEGIN;
-    elsewhere it is the ordinary unit of work (BEGIN IMMEDIATE on SQLite)."""
-    session = db.session()
-    if session.get_bind().dialect.name != "postgresql":
-        with unit_of_work(run_hooks=run_hooks) as uow:
-            yield uow
-        return
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    if run_hooks:
-        for hook in after_commit_hooks:
-            hook()
-
-
 def _sync_status(session: Any, voucher_id: int, status: str) -> None:
     """Keep a Voucher already loaded in this session in step with a Core update (no query)."""
     loaded = session.identity_map.get(identity_key(Voucher, voucher_id))
@@ -419,7 +397,7 @@ def redeem_fast(
     now = utcnow()
     unit_id = actor.unit_id or 0
     try:
-        with _transaction(run_hooks) as session:
+        with unit_of_work(run_hooks=run_hooks) as session:
             row = session.execute(
                 _read_statement(),
                 {
