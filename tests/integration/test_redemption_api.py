@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 from openpyxl import load_workbook
 from sqlalchemy import func, select
@@ -205,3 +206,24 @@ def test_the_exports_mask_the_holders(demo, client):
         assert not any(len(c) == 18 and c.endswith(number) and "*" not in c for c in cells)
     listing = client.get("/unit/redemptions").get_data(as_text=True)
     assert "**********" in listing
+
+
+def test_with_background_sealing_the_redemption_is_chained_shortly_after(demo, client, app):
+    from voucher.audit.models import AuditEvent, AuditSeal
+    from voucher.audit.services import verify_chain
+
+    app.config["AUDIT_SEAL_IN_BACKGROUND"] = True
+    vouchers = [demo.issue(i) for i in range(3)]
+    klass = demo.file_class("unit1")
+    headers = _bearer(demo)
+    for voucher in vouchers:
+        body = {"code": voucher.token, "class_id": klass.id, "id_last4": demo.id_tail(voucher)}
+        assert client.post("/api/v1/redemptions", json=body, headers=headers).status_code == 201
+
+    deadline = time.monotonic() + 15
+    while _count(AuditSeal) < _count(AuditEvent) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    assert _count(AuditSeal) == _count(AuditEvent)
+    checked, breaches, _head = verify_chain()
+    assert breaches == [] and checked == _count(AuditEvent)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from voucher.audit.models import AuditEvent, AuditSeal
@@ -41,7 +41,8 @@ def record(
     return event
 
 
-def _event_bytes(event: AuditEvent) -> bytes:
+def _event_bytes(event: Any) -> bytes:
+    """The canonical bytes of an event (an ``AuditEvent`` or a row of its columns)."""
     return canonical_event(
         event_id=event.id,
         at=event.at,
@@ -54,8 +55,24 @@ def _event_bytes(event: AuditEvent) -> bytes:
     )
 
 
+_EVENT_COLUMNS = (
+    AuditEvent.id,
+    AuditEvent.at,
+    AuditEvent.actor_id,
+    AuditEvent.actor,
+    AuditEvent.action,
+    AuditEvent.object_type,
+    AuditEvent.object_id,
+    AuditEvent.data,
+)
+
+
 def seal_pending() -> int:
-    """Chain every unsealed event, in id order, one sealer at a time; return how many."""
+    """Chain every unsealed event, in id order, one sealer at a time; return how many.
+
+    Plain rows in, one multi-row insert out: sealing runs after every write, so it stays cheap
+    (no ORM objects per event).
+    """
     sealed = 0
     while True:
         with unit_of_work(run_hooks=False) as session:
@@ -64,22 +81,24 @@ def seal_pending() -> int:
             last = session.execute(
                 select(AuditSeal.hash).order_by(AuditSeal.seq.desc()).limit(1)
             ).scalar()
-            pending = (
-                session.execute(
-                    select(AuditEvent)
-                    .outerjoin(AuditSeal, AuditSeal.event_id == AuditEvent.id)
-                    .where(AuditSeal.seq.is_(None))
-                    .order_by(AuditEvent.id)
-                    .limit(SEAL_BATCH)
-                )
-                .scalars()
-                .all()
-            )
+            pending = session.execute(
+                select(*_EVENT_COLUMNS)
+                .outerjoin(AuditSeal, AuditSeal.event_id == AuditEvent.id)
+                .where(AuditSeal.seq.is_(None))
+                .order_by(AuditEvent.id)
+                .limit(SEAL_BATCH)
+            ).all()
             prev = last or GENESIS
+            seals = []
+            now = utcnow()
             for event in pending:
                 link = link_hash(prev, _event_bytes(event))
-                session.add(AuditSeal(event_id=event.id, prev_hash=prev, hash=link))
+                seals.append(
+                    {"event_id": event.id, "prev_hash": prev, "hash": link, "sealed_at": now}
+                )
                 prev = link
+            if seals:
+                session.execute(insert(AuditSeal), seals)
             sealed += len(pending)
         if len(pending) < SEAL_BATCH:
             return sealed

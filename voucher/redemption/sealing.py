@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from typing import Any
 
 from flask import Flask, current_app
@@ -51,8 +52,7 @@ class _Sealer:
 
         while True:
             self.wake.wait()
-            self.wake.clear()
-            self.wake.wait(COALESCE_SECONDS)
+            time.sleep(COALESCE_SECONDS)  # let the redemptions of this moment arrive
             self.wake.clear()
             try:
                 with self.app.app_context():
