@@ -93,6 +93,7 @@ def _register_auth(app: Flask) -> None:
             body = error_payload(401, "token_invalid", _("API 令牌无效或已吊销"))
             return jsonify(body), 401
         g._login_user = user  # Flask-Login reads the request's user from here
+        g.actor = user.actor
         g.token_auth = True
         return None
 

@@ -14,7 +14,9 @@ from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, Engine, MetaData, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -115,3 +117,47 @@ def unit_of_work(*, run_hooks: bool = True) -> Iterator[Session]:
     if run_hooks:
         for hook in after_commit_hooks:
             hook()
+
+
+class DriverStatement:
+    """A fixed statement run straight on the driver's cursor, in the session's transaction.
+
+    For the few hot paths (a redemption at the desk) that run one or two fixed statements per
+    request and would otherwise spend more time in SQLAlchemy's per-statement machinery (result
+    metadata, type processing, ORM compile state) than in the database. The statement is built
+    and compiled once per dialect; parameters go to the driver as given (plain values, no type
+    processing) and rows come back as named tuples of plain driver values (naive UTC
+    timestamps). A unique-key violation is raised as SQLAlchemy's ``IntegrityError``, like any
+    other statement.
+    """
+
+    def __init__(self, build: Callable[[], Executable]) -> None:
+        self._build = build
+        self._compiled: dict[str, tuple[str, dict[str, Any]]] = {}
+
+    def _sql(self, dialect: Any) -> tuple[str, dict[str, Any]]:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            statement = self._build().compile(dialect=dialect)
+            compiled = self._compiled[dialect.name] = (str(statement), dict(statement.params))
+        return compiled
+
+    def first(self, session: Session, params: dict[str, Any]) -> Any:
+        """Execute with ``params`` (added to the statement's own literals); the first row."""
+        connection = session.connection()
+        dialect = connection.dialect
+        sql, defaults = self._sql(dialect)
+        driver = connection.connection.driver_connection
+        if dialect.name == "postgresql":
+            from psycopg.rows import namedtuple_row
+
+            cursor = driver.cursor(row_factory=namedtuple_row)  # type: ignore[union-attr]
+        else:
+            raise NotImplementedError("DriverStatement runs on PostgreSQL (psycopg) only")
+        try:
+            cursor.execute(sql, {**defaults, **params})
+            return cursor.fetchone() if cursor.description else None
+        except dialect.loaded_dbapi.IntegrityError as exc:
+            raise IntegrityError(sql, params, exc) from exc
+        finally:
+            cursor.close()

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash
 
 from tests.factories import DEMO_PASSWORD, csrf_token, login
@@ -431,6 +431,44 @@ def test_a_revoked_token_answers_401_in_the_json_shape(client, demo):
     assert set(body) == {"code", "status", "message", "errors"}
     assert body["status"] == 401 and body["code"] == "token_invalid"
     assert "令牌" in body["message"]
+
+
+def test_a_token_in_use_is_refused_at_once_when_revoked_in_this_process(client, demo):
+    login(client, "unit1")
+    token = _new_token(client)
+    token_id = db.session.execute(select(ApiToken.id)).scalar_one()
+    api = client.application.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert api.get("/api/v1/me", headers=headers).status_code == 200  # now remembered
+
+    client.post(
+        f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf_token(client, "/account")}
+    )
+
+    assert api.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_a_token_revoked_by_another_process_stops_working_within_the_cache_seconds(
+    client, demo, monkeypatch
+):
+    from voucher.accounts import services
+
+    login(client, "unit1")
+    token = _new_token(client)
+    api = client.application.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert api.get("/api/v1/me", headers=headers).status_code == 200
+    with db.engine.begin() as other_worker:  # as another gunicorn worker would
+        other_worker.execute(update(ApiToken).values(revoked_at=func.now()))
+
+    still = api.get("/api/v1/me", headers=headers)
+    seconds = client.application.config.get("API_TOKEN_CACHE_SECONDS", 5)
+    later = services.time.monotonic() + seconds + 0.1
+    monkeypatch.setattr(services.time, "monotonic", lambda: later)
+    after = api.get("/api/v1/me", headers=headers)
+
+    assert still.status_code == 200 and still.get_json()["username"] == "unit1"
+    assert after.status_code == 401
 
 
 @pytest.mark.parametrize("token", ["gzv_made-up-token", "not-even-ours", ""])

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from dataclasses import dataclass, field
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -21,7 +24,7 @@ TOKEN_PREFIX = "gzv_"  # noqa: S105 — a public marker of our tokens, not a sec
 _DUMMY_HASH = generate_password_hash("timing-equaliser-not-a-password")
 
 
-def actor_for(user: User) -> Actor:
+def actor_for(user: User | TokenUser) -> Actor:
     """The actor (with scope) a signed-in user acts as."""
     return Actor(
         user_id=user.id,
@@ -127,20 +130,87 @@ def issue_api_token(actor: Actor, user_id: int, name: str) -> str:
     return token
 
 
-def user_for_token(token: str) -> User | None:
-    """The active user behind a bearer token, or None if unknown or revoked."""
+@dataclass(frozen=True)
+class TokenUser:
+    """The account a bearer token acts for, as read when the token was checked.
+
+    Flask-Login's user for API calls: the few columns an API call needs, not an ORM object, so
+    it can be kept between requests (see ``user_for_token``).
+    """
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    district: str | None
+    unit_id: int | None
+    actor: Actor = field(init=False, compare=False)
+    is_active = True
+    is_authenticated = True
+    is_anonymous = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "actor", actor_for(self))
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+#: token digest -> (monotonic expiry, user); per process, only tokens that were valid.
+_token_cache: dict[str, tuple[float, TokenUser]] = {}
+_TOKEN_CACHE_MAX = 10_000
+
+
+def user_for_token(token: str) -> TokenUser | None:
+    """The active user behind a bearer token, or None if unknown or revoked.
+
+    A valid token is remembered by this process for ``API_TOKEN_CACHE_SECONDS`` (default 5;
+    0 turns it off): API clients such as a desk's scanner call many times a second, and the
+    lookup was a database round trip on every redemption. Revoking a token forgets it in the
+    revoking process at once; other worker processes stop accepting it within those seconds.
+    """
     if not token.startswith(TOKEN_PREFIX):
         return None
-    # one round trip: this runs before every bearer-token request (the redemption hot path)
-    return db.session.execute(
-        select(User)
+    digest = _token_digest(token)
+    now = time.monotonic()
+    cached = _token_cache.get(digest)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    row = db.session.execute(
+        select(User.id, User.username, User.display_name, User.role, User.district, User.unit_id)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(
-            ApiToken.token_hash == _token_digest(token),
+            ApiToken.token_hash == digest,
             ApiToken.revoked_at.is_(None),
             User.active.is_(True),
         )
-    ).scalar_one_or_none()
+    ).first()
+    if row is None:
+        _token_cache.pop(digest, None)
+        return None
+    user = TokenUser(*row)
+    seconds = float(current_app.config.get("API_TOKEN_CACHE_SECONDS", 5))
+    if seconds > 0:
+        if len(_token_cache) >= _TOKEN_CACHE_MAX:
+            _token_cache.clear()
+        _token_cache[digest] = (now + seconds, user)
+    return user
+
+
+def active_tokens(user_id: int) -> list[ApiToken]:
+    """A user's tokens that are not revoked, oldest first."""
+    return list(
+        db.session.execute(
+            select(ApiToken)
+            .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+            .order_by(ApiToken.id)
+        ).scalars()
+    )
+
+
+def forget_token(digest: str) -> None:
+    """Drop a token from this process's cache (it was revoked)."""
+    _token_cache.pop(digest, None)
 
 
 def revoke_api_token(actor: Actor, token_id: int) -> None:
@@ -148,7 +218,9 @@ def revoke_api_token(actor: Actor, token_id: int) -> None:
     with unit_of_work():
         row = get_visible(ApiToken, token_id, actor)  # another user's token: "not found"
         row.revoked_at = utcnow()
+        digest = row.token_hash
         record(actor, "api_token.revoked", "user", row.user_id, {"token_id": token_id})
+    forget_token(digest)
 
 
 def list_users() -> list[User]:

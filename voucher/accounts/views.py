@@ -86,7 +86,7 @@ def account() -> Any:
     if form.validate_on_submit():
         new_token = services.issue_api_token(current_actor(), current_user.id, form.name.data or "")
         flash(_("新令牌只显示这一次，请立即妥善保存"), "warning")
-    tokens = [t for t in current_user.tokens if t.revoked_at is None]
+    tokens = services.active_tokens(current_user.id)
     return render_template("accounts/account.html", form=form, tokens=tokens, new_token=new_token)
 
 

@@ -32,7 +32,7 @@ from voucher.core.clock import business_today, to_business_time
 from voucher.core.humancode import HumanCodeError, looks_like_human_code, normalize_human_code
 from voucher.core.pii import mask_name
 from voucher.core.token import TokenError, verify_token
-from voucher.db import db, unit_of_work, utcnow
+from voucher.db import DriverStatement, db, unit_of_work, utcnow
 from voucher.errors import Conflict, DomainError, Forbidden, NotFound, RuleViolation
 from voucher.issuance.keys import resolve_public_key
 from voucher.issuance.models import Person, Voucher, VoucherStatus
@@ -313,8 +313,9 @@ _PG_IDEM = """, idem AS (
         FROM ins
         RETURNING id
     )"""
-_PG_REDEEM = text(_PG_REDEEM_SQL.format(idem=""))
-_PG_REDEEM_IDEM = text(_PG_REDEEM_SQL.format(idem=_PG_IDEM))
+_PG_READ = DriverStatement(lambda: _read_statement())
+_PG_REDEEM = DriverStatement(lambda: text(_PG_REDEEM_SQL.format(idem="")))
+_PG_REDEEM_IDEM = DriverStatement(lambda: text(_PG_REDEEM_SQL.format(idem=_PG_IDEM)))
 
 
 def _sync_status(session: Any, voucher_id: int, status: str) -> None:
@@ -329,7 +330,7 @@ def _write_redemption(session: Any, actor: Actor, params: dict[str, Any]) -> int
     voucher was no longer issued."""
     if session.get_bind().dialect.name == "postgresql":
         statement = _PG_REDEEM_IDEM if "idem_key" in params else _PG_REDEEM
-        row = session.execute(statement, params).first()
+        row = statement.first(session, params)
         return None if row is None else int(row[0])
     changed = session.execute(
         update(Voucher)
@@ -398,15 +399,17 @@ def redeem_fast(
     unit_id = actor.unit_id or 0
     try:
         with unit_of_work(run_hooks=run_hooks) as session:
-            row = session.execute(
-                _read_statement(),
-                {
-                    "uid": claims.voucher_id.hex(),
-                    "class_id": class_id,
-                    "unit_id": unit_id,
-                    "today": today,
-                },
-            ).first()
+            pg = session.get_bind().dialect.name == "postgresql"
+            facts = {
+                "uid": claims.voucher_id.hex(),
+                "class_id": class_id,
+                "unit_id": unit_id,
+                "today": today,
+            }
+            if pg:
+                row = _PG_READ.first(session, facts)
+            else:
+                row = session.execute(_read_statement(), facts).first()
             if row is None:
                 raise NotFound(_l("系统中没有这张培训券"), code="voucher_unknown")
             if row.status != VoucherStatus.ISSUED:
@@ -469,7 +472,6 @@ def redeem_fast(
                 pay_fen=row.fee_fen - offset,
                 redeemed_at=now,
             )
-            pg = session.get_bind().dialect.name == "postgresql"
             if idempotency is not None and pg:
                 stored = answer.as_dict()
                 del stored["id"]  # the statement adds the new redemption's id
