@@ -42,6 +42,24 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def _postgres_connect_args(url: str) -> dict[str, Any]:
+    """PostgreSQL session settings for every pooled connection.
+
+    psycopg prepares a statement on its fifth run on a connection; PostgreSQL then keeps
+    planning it afresh on every run when it guesses a custom plan is cheaper. For the
+    redemption check (six tables) planning cost more than running (measured 0.49 ms against
+    0.07 ms, on half the calls). The app's repeated statements are key lookups whose generic
+    plan is the custom one, so prepared statements keep their generic plan
+    (``VOUCHER_DB_PLAN_CACHE_MODE=auto`` restores PostgreSQL's default).
+    """
+    if not url.startswith(("postgresql", "postgres:")):
+        return {}
+    mode = os.environ.get("VOUCHER_DB_PLAN_CACHE_MODE", "force_generic_plan")
+    if mode not in {"auto", "force_generic_plan", "force_custom_plan"}:
+        raise ValueError(f"VOUCHER_DB_PLAN_CACHE_MODE must be auto or force_*_plan, not {mode!r}")
+    return {"connect_args": {"options": f"-c plan_cache_mode={mode}"}}
+
+
 def load_settings(instance_path: str | Path) -> dict[str, Any]:
     """Build the Flask config mapping from the environment."""
     instance = Path(instance_path)
@@ -53,7 +71,16 @@ def load_settings(instance_path: str | Path) -> dict[str, Any]:
         "SIGNING_KEY_DIR": os.environ.get("VOUCHER_KEY_DIR") or str(instance / "keys"),
         "PUBLIC_HOST": os.environ.get("VOUCHER_PUBLIC_HOST", "127.0.0.1:8000"),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Pooled connections: a ping before every checkout costs a round trip on every request
+        # (the redemption desk included). By default a connection is replaced after 30 minutes
+        # and one found broken is discarded with its pool (a request in flight during a
+        # database restart fails once; the redemption API's Idempotency-Key makes its retry
+        # safe). Set VOUCHER_DB_PRE_PING=1 where something between drops idle connections.
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": _bool("VOUCHER_DB_PRE_PING", False),
+            "pool_recycle": int(os.environ.get("VOUCHER_DB_POOL_RECYCLE", 1800)),
+            **_postgres_connect_args(database_url),
+        },
         "MAX_CONTENT_LENGTH": int(os.environ.get("VOUCHER_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
         # Sessions and cookies
         "SESSION_COOKIE_SECURE": _bool("VOUCHER_COOKIE_SECURE", True),

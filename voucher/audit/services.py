@@ -98,7 +98,7 @@ def seal_pending() -> int:
                 )
                 prev = link
             if seals:
-                session.execute(insert(AuditSeal), seals)
+                session.connection().execute(insert(AuditSeal.__table__), seals)
             sealed += len(pending)
         if len(pending) < SEAL_BATCH:
             return sealed

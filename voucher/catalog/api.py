@@ -23,7 +23,7 @@ class Catalogue(MethodView):
 
     decorators = (login_required,)
 
-    @blp.arguments(SearchArgs, location="query")
+    @blp.arguments(SearchArgs(), location="query")
     @blp.response(200, PageSchema)
     @blp.doc(security=[{"bearer": []}])
     def get(self, args: dict[str, Any]) -> Any:
@@ -56,7 +56,7 @@ class Standard(MethodView):
 
     decorators = (login_required,)
 
-    @blp.arguments(StandardIn)
+    @blp.arguments(StandardIn())
     @blp.response(200, StandardSchema)
     @blp.doc(security=[{"bearer": []}])
     def put(self, body: dict[str, Any], entry_id: int, level: str) -> Any:

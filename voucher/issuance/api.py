@@ -53,7 +53,7 @@ class People(MethodView):
         """人员名册（身份证号码脱敏）"""
         return services.list_people(current_actor())
 
-    @blp.arguments(PersonInSchema)
+    @blp.arguments(PersonInSchema())
     @blp.response(201, PersonSchema)
     @blp.doc(security=SECURITY)
     def post(self, data: dict[str, Any]) -> Any:
@@ -79,7 +79,7 @@ class PersonItem(MethodView):
         """一名人员"""
         return services.get_person(current_actor(), person_id)
 
-    @blp.arguments(PersonUpdateSchema)
+    @blp.arguments(PersonUpdateSchema())
     @blp.response(200, PersonSchema)
     @blp.doc(security=SECURITY)
     def put(self, data: dict[str, Any], person_id: int) -> Any:
@@ -101,7 +101,7 @@ class Quotas(MethodView):
         """发券指标"""
         return services.list_quotas(current_actor())
 
-    @blp.arguments(QuotaInSchema)
+    @blp.arguments(QuotaInSchema())
     @blp.response(201, QuotaSchema)
     @blp.doc(security=SECURITY)
     def post(self, data: dict[str, Any]) -> Any:
@@ -115,7 +115,7 @@ class QuotaVouchers(MethodView):
 
     decorators = (login_required,)
 
-    @blp.arguments(IssueSchema)
+    @blp.arguments(IssueSchema())
     @blp.response(201, VoucherSchema)
     @blp.doc(security=SECURITY)
     def post(self, data: dict[str, Any], quota_id: int) -> Any:
@@ -131,7 +131,7 @@ class Vouchers(MethodView):
 
     decorators = (login_required,)
 
-    @blp.arguments(VoucherQuerySchema, location="query")
+    @blp.arguments(VoucherQuerySchema(), location="query")
     @blp.response(200, VoucherSchema(many=True))
     @blp.doc(security=SECURITY)
     def get(self, query: dict[str, Any]) -> Any:
@@ -158,7 +158,7 @@ class VoucherRevoke(MethodView):
 
     decorators = (login_required,)
 
-    @blp.arguments(RevokeSchema)
+    @blp.arguments(RevokeSchema())
     @blp.response(200, VoucherSchema)
     @blp.doc(security=SECURITY)
     def post(self, data: dict[str, Any], voucher_id: int) -> Any:

@@ -42,7 +42,7 @@ class Classes(MethodView):
         """权限范围内的班级"""
         return classes.list_classes(current_actor())
 
-    @blp.arguments(ClassInSchema)
+    @blp.arguments(ClassInSchema())
     @blp.response(201, ClassSchema)
     @blp.doc(security=SECURITY)
     def post(self, data: dict[str, Any]) -> Any:
@@ -77,7 +77,7 @@ class Roster(MethodView):
 class ClassChanges(MethodView):
     decorators = (login_required,)
 
-    @blp.arguments(ChangeInSchema)
+    @blp.arguments(ChangeInSchema())
     @blp.response(201, ChangeSchema)
     @blp.doc(security=SECURITY)
     def post(self, data: dict[str, Any], class_id: int) -> Any:
@@ -89,7 +89,7 @@ class ClassChanges(MethodView):
 class ChangeDecision(MethodView):
     decorators = (login_required,)
 
-    @blp.arguments(DecisionInSchema)
+    @blp.arguments(DecisionInSchema())
     @blp.response(200, ChangeSchema)
     @blp.doc(security=SECURITY)
     def post(self, data: dict[str, Any], change_id: int) -> Any:
@@ -101,7 +101,7 @@ class ChangeDecision(MethodView):
 class Check(MethodView):
     decorators = (login_required,)
 
-    @blp.arguments(CheckInSchema)
+    @blp.arguments(CheckInSchema())
     @blp.response(200, CheckSchema)
     @blp.doc(security=SECURITY)
     def post(self, data: dict[str, Any]) -> Any:
@@ -119,7 +119,7 @@ class Redemptions(MethodView):
         """权限范围内的核销记录（最新在前）"""
         return services.list_redemptions(current_actor())
 
-    @blp.arguments(RedeemInSchema)
+    @blp.arguments(RedeemInSchema())
     @blp.response(201, RedemptionSchema)
     @blp.doc(
         security=SECURITY,
@@ -155,7 +155,7 @@ class RedemptionItem(MethodView):
 class Void(MethodView):
     decorators = (login_required,)
 
-    @blp.arguments(VoidInSchema)
+    @blp.arguments(VoidInSchema())
     @blp.response(200, RedemptionSchema)
     @blp.doc(security=SECURITY)
     def post(self, data: dict[str, Any], redemption_id: int) -> Any:

@@ -22,7 +22,7 @@ class Workday(MethodView):
 
     decorators = (login_required,)
 
-    @blp.arguments(DateArgs, location="query")
+    @blp.arguments(DateArgs(), location="query")
     @blp.response(200, WorkdaySchema)
     @blp.doc(security=[{"bearer": []}])
     def get(self, args: dict[str, Any]) -> Any:
@@ -36,7 +36,7 @@ class AddWorkdays(MethodView):
 
     decorators = (login_required,)
 
-    @blp.arguments(AddWorkdaysArgs, location="query")
+    @blp.arguments(AddWorkdaysArgs(), location="query")
     @blp.response(200, AddWorkdaysSchema)
     @blp.doc(security=[{"bearer": []}])
     def get(self, args: dict[str, Any]) -> Any:
