@@ -144,6 +144,20 @@ def test_wrong_id_characters_are_counted_and_then_lock_the_voucher(demo):
     assert redeem(demo.actor("unit1"), voucher.token, class_id=klass.id, id_last4=right).id
 
 
+def test_a_right_tail_after_a_wrong_one_redeems_and_clears_the_count(demo):
+    voucher = demo.issue(0)
+    klass = demo.file_class("unit1")
+    right = demo.id_tail(voucher)
+    wrong = "0000" if right != "0000" else "1111"
+    assert _refused(demo, voucher, voucher.token, klass, last4=wrong).code == "id_check_failed"
+
+    redemption = redeem(demo.actor("unit1"), voucher.token, class_id=klass.id, id_last4=right)
+
+    db.session.rollback()
+    counter = db.session.get(IdCheckCounter, voucher.id)
+    assert redemption.id and counter.failures == 0 and counter.locked_until is None
+
+
 def test_badly_formed_id_characters_are_refused_without_counting(demo):
     voucher = demo.issue(0)
     klass = demo.file_class("unit1")
