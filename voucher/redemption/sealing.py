@@ -5,7 +5,7 @@ advisory lock and holds it through its own commit, so under load every redemptio
 would queue behind one fsync at a time (measured: ~30 redemptions/s under 4 gunicorn workers).
 With ``VOUCHER_SEAL_IN_BACKGROUND=1`` (or the app setting ``AUDIT_SEAL_IN_BACKGROUND``) the
 redemption API commits without running the hooks and wakes one sealer thread per process, which
-seals everything pending (one batch for many redemptions) a few milliseconds later. The audit
+seals everything pending (one batch for many redemptions) about a second later. The audit
 rows themselves are written in the business transaction either way; only the chaining is
 deferred. Off by default (tests and the embedded demo seal inline).
 """
@@ -23,7 +23,7 @@ from flask import Flask, current_app
 log = logging.getLogger(__name__)
 
 #: Wait this long after a wake-up so one seal covers the redemptions of that moment.
-COALESCE_SECONDS = 0.25
+COALESCE_SECONDS = 1.0
 _KEY = "voucher.redemption.sealer"
 
 
