@@ -64,19 +64,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-_limiter_filtered = False
-
-
-def _token_api_call() -> bool:
-    """Whether the rate limiter can skip this request: an API call with a bearer token.
-
-    The rate limits guard sign-in, self-service and the desk's pages per address; no API route
-    has one, and a token already names its caller, so the limiter need not look up the route's
-    limits on every call (the redemption desk's API is the busiest route).
-    """
-    return bool(g.get("token_auth")) and request.path.startswith("/api/")
-
-
 def _register_auth(app: Flask) -> None:
     from voucher.accounts.models import User
     from voucher.accounts.services import user_for_token
@@ -109,13 +96,6 @@ def _register_auth(app: Flask) -> None:
         g.actor = user.actor
         g.token_auth = True
         return None
-
-    global _limiter_filtered
-    if not _limiter_filtered:  # the limiter is one object shared by every app built
-        from voucher.extensions import limiter
-
-        limiter.request_filter(_token_api_call)
-        _limiter_filtered = True
 
     # the bearer check must run before the CSRF check registered by the web shell
     funcs = app.before_request_funcs.setdefault(None, [])

@@ -82,7 +82,7 @@ def load_settings(instance_path: str | Path) -> dict[str, Any]:
             **_postgres_connect_args(database_url),
         },
         # A valid bearer token is remembered per process this long (0: look it up every call).
-        "API_TOKEN_CACHE_SECONDS": float(os.environ.get("VOUCHER_API_TOKEN_CACHE_SECONDS", 5)),
+        "API_TOKEN_CACHE_SECONDS": int(os.environ.get("VOUCHER_API_TOKEN_CACHE_SECONDS", 5)),
         "MAX_CONTENT_LENGTH": int(os.environ.get("VOUCHER_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
         # Sessions and cookies
         "SESSION_COOKIE_SECURE": _bool("VOUCHER_COOKIE_SECURE", True),

@@ -164,10 +164,11 @@ _TOKEN_CACHE_MAX = 10_000
 def user_for_token(token: str) -> TokenUser | None:
     """The active user behind a bearer token, or None if unknown or revoked.
 
-    A valid token is remembered by this process for ``API_TOKEN_CACHE_SECONDS`` (default 5;
-    0 turns it off): API clients such as a desk's scanner call many times a second, and the
-    lookup was a database round trip on every redemption. Revoking a token forgets it in the
-    revoking process at once; other worker processes stop accepting it within those seconds.
+    A valid token is remembered by this process for ``API_TOKEN_CACHE_SECONDS`` (whole seconds,
+    ``VOUCHER_API_TOKEN_CACHE_SECONDS``; 0 turns it off): API clients such as a desk's scanner
+    call many times a second, and the lookup was a database round trip on every redemption.
+    Revoking a token forgets it in the revoking process at once; other worker processes stop
+    accepting it within those seconds.
     """
     if not token.startswith(TOKEN_PREFIX):
         return None
@@ -189,7 +190,7 @@ def user_for_token(token: str) -> TokenUser | None:
         _token_cache.pop(digest, None)
         return None
     user = TokenUser(*row)
-    seconds = float(current_app.config.get("API_TOKEN_CACHE_SECONDS", 5))
+    seconds = current_app.config["API_TOKEN_CACHE_SECONDS"]
     if seconds > 0:
         if len(_token_cache) >= _TOKEN_CACHE_MAX:
             _token_cache.clear()
