@@ -343,8 +343,6 @@ class _DriverRedemption:
     """The redemption's statements on a pooled driver connection (PostgreSQL): one read, one
     CTE that writes the redemption, its audit event and the Idempotency-Key's answer."""
 
-    stores_answer = True
-
     def __init__(self, connection: Any) -> None:
         self.connection = connection
 
@@ -356,8 +354,34 @@ class _DriverRedemption:
             self.connection, {"voucher_id": voucher_id, "at": now.replace(tzinfo=None)}
         )
 
-    def write(self, actor: Actor, params: dict[str, Any]) -> int | None:
-        statement = _PG_REDEEM_IDEM if "idem_key" in params else _PG_REDEEM
+    def write(
+        self, actor: Actor, answer: RedeemResult, idempotency: IdempotencyRequest | None
+    ) -> int | None:
+        statement = _PG_REDEEM
+        params = {
+            "voucher_id": answer.voucher_id,
+            "voucher_ref": str(answer.voucher_id),
+            "unit_id": answer.unit_id,
+            "class_id": answer.class_id,
+            "fee_fen": answer.fee_fen,
+            "offset_fen": answer.offset_fen,
+            "at": answer.redeemed_at.replace(tzinfo=None),
+            "user_id": actor.user_id,
+            "actor": actor.label,
+        }
+        if idempotency is not None:
+            stored = answer.as_dict()
+            del stored["id"]  # the statement adds the new redemption's id
+            statement, params = (
+                _PG_REDEEM_IDEM,
+                params
+                | {
+                    "idem_user": idempotency.user_id,
+                    "idem_key": idempotency.key,
+                    "idem_hash": idempotency.request_hash,
+                    "idem_response": json.dumps(stored),
+                },
+            )
         row = statement.first(self.connection, params)
         return None if row is None else int(row[0])
 
@@ -367,8 +391,6 @@ class _DriverRedemption:
 
 class _SessionRedemption:
     """The same through the ORM session (SQLite: no data-modifying CTE)."""
-
-    stores_answer = False
 
     def __init__(self, session: Any) -> None:
         self.session = session
@@ -383,13 +405,15 @@ class _SessionRedemption:
             .values(failures=0, locked_until=None, updated_at=now)
         )
 
-    def write(self, actor: Actor, params: dict[str, Any]) -> int | None:
+    def write(
+        self, actor: Actor, answer: RedeemResult, idempotency: IdempotencyRequest | None
+    ) -> int | None:
         """The conditional update + inserts; the new redemption id, or None if the voucher
         was no longer issued."""
         session = self.session
         changed = session.execute(
             update(Voucher)
-            .where(Voucher.id == params["voucher_id"], Voucher.status == VoucherStatus.ISSUED)
+            .where(Voucher.id == answer.voucher_id, Voucher.status == VoucherStatus.ISSUED)
             .values(status=VoucherStatus.REDEEMED)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -398,13 +422,13 @@ class _SessionRedemption:
         redemption_id = session.execute(
             insert(Redemption)
             .values(
-                voucher_id=params["voucher_id"],
-                unit_id=params["unit_id"],
-                class_id=params["class_id"],
-                fee_fen=params["fee_fen"],
-                offset_fen=params["offset_fen"],
-                redeemed_at=params["at_aware"],
-                redeemed_by=params["user_id"],
+                voucher_id=answer.voucher_id,
+                unit_id=answer.unit_id,
+                class_id=answer.class_id,
+                fee_fen=answer.fee_fen,
+                offset_fen=answer.offset_fen,
+                redeemed_at=answer.redeemed_at,
+                redeemed_by=actor.user_id,
                 status=RedemptionStatus.ACTIVE,
                 void_reason="",
             )
@@ -414,15 +438,26 @@ class _SessionRedemption:
             actor,
             "voucher.redeemed",
             "voucher",
-            params["voucher_id"],
+            answer.voucher_id,
             {
                 "redemption_id": redemption_id,
-                "unit_id": params["unit_id"],
-                "class_id": params["class_id"],
-                "fee_fen": params["fee_fen"],
-                "offset_fen": params["offset_fen"],
+                "unit_id": answer.unit_id,
+                "class_id": answer.class_id,
+                "fee_fen": answer.fee_fen,
+                "offset_fen": answer.offset_fen,
             },
         )
+        if idempotency is not None:
+            session.add(
+                IdempotencyRecord(
+                    user_id=idempotency.user_id,
+                    key=idempotency.key,
+                    request_hash=idempotency.request_hash,
+                    status_code=201,
+                    response=replace(answer, id=redemption_id).as_dict(),
+                    created_at=answer.redeemed_at,
+                )
+            )
         session.flush()
         return int(redemption_id)
 
@@ -514,18 +549,6 @@ def redeem_fast(
                 if row.failures:
                     tx.reset_counter(row.id, now)
             offset = offset_for(row.amount_fen, row.fee_fen)
-            params = {
-                "voucher_id": row.id,
-                "voucher_ref": str(row.id),
-                "unit_id": unit_id,
-                "class_id": row.class_id,
-                "fee_fen": row.fee_fen,
-                "offset_fen": offset,
-                "at": now.replace(tzinfo=None),
-                "at_aware": now,
-                "user_id": actor.user_id,
-                "actor": actor.label,
-            }
             answer = RedeemResult(
                 id=0,
                 voucher_id=row.id,
@@ -537,17 +560,8 @@ def redeem_fast(
                 pay_fen=row.fee_fen - offset,
                 redeemed_at=now,
             )
-            if idempotency is not None and tx.stores_answer:
-                stored = answer.as_dict()
-                del stored["id"]  # the statement adds the new redemption's id
-                params |= {
-                    "idem_user": idempotency.user_id,
-                    "idem_key": idempotency.key,
-                    "idem_hash": idempotency.request_hash,
-                    "idem_response": json.dumps(stored),
-                }
             try:
-                redemption_id = tx.write(actor, params)
+                redemption_id = tx.write(actor, answer, idempotency)
             except IntegrityError as exc:
                 if "idempotency_record" in str(exc.orig):
                     raise  # the key was used before: the caller replays its first answer
@@ -557,17 +571,6 @@ def redeem_fast(
                 raise _status_error(tx.status(row.id))
             _sync_status(row.id, VoucherStatus.REDEEMED)
             result = replace(answer, id=redemption_id)
-            if idempotency is not None and not tx.stores_answer:
-                db.session.execute(
-                    insert(IdempotencyRecord).values(
-                        user_id=idempotency.user_id,
-                        key=idempotency.key,
-                        request_hash=idempotency.request_hash,
-                        status_code=201,
-                        response=result.as_dict(),
-                        created_at=now,
-                    )
-                )
     except _WrongIdTail as wrong:
         raise _count_wrong_tail(actor, wrong.voucher_id) from None
     return result
