@@ -686,18 +686,8 @@ def _write(actor: Actor, batch_id: int, quota: Quota, checker: _Checker, started
             common,
             ("id", "person_id", "uid", "human_code", "token"),
         )
-        audit_insert = _RowInsert(
-            session,
-            AuditEvent.__table__,
-            {
-                "at": now,
-                "actor_id": actor.user_id,
-                "actor": actor.label,
-                "action": "voucher.issued",
-                "object_type": "voucher",
-                "data": data,
-            },
-            ("object_id",),
+        audit_insert = _audit_insert(
+            session, actor, now, "voucher.issued", "voucher", ("object_id",), data=data
         )
 
         def vouchers(rows: list[tuple[int, bytes]]) -> None:
@@ -747,17 +737,8 @@ def _write(actor: Actor, batch_id: int, quota: Quota, checker: _Checker, started
                 "release_date",
             ),
         )
-        registered_insert = _RowInsert(
-            session,
-            AuditEvent.__table__,
-            {
-                "at": now,
-                "actor_id": actor.user_id,
-                "actor": actor.label,
-                "action": "person.registered",
-                "object_type": "person",
-            },
-            ("object_id", "data"),
+        registered_insert = _audit_insert(
+            session, actor, now, "person.registered", "person", ("object_id", "data")
         )
 
         # Written in chunks, each chunk's parameters built and dropped in turn: memory stays
@@ -875,6 +856,31 @@ class _RowInsert:
         else:
             processed = [(*row, *constants) for row in rows]
         self.connection.exec_driver_sql(self.sql, processed)
+
+
+def _audit_insert(
+    session: Session,
+    actor: Actor,
+    at: datetime,
+    action: str,
+    object_type: str,
+    columns: tuple[str, ...],
+    **constants: Any,
+) -> _RowInsert:
+    """A bulk insert of one action's audit events by ``actor`` (rows carry ``columns``)."""
+    return _RowInsert(
+        session,
+        AuditEvent.__table__,
+        {
+            "at": at,
+            "actor_id": actor.user_id,
+            "actor": actor.label,
+            "action": action,
+            "object_type": object_type,
+            **constants,
+        },
+        columns,
+    )
 
 
 def allocate_ids(session: Session, table: str, n: int) -> list[int]:
