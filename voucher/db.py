@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
+from psycopg import IntegrityError as DriverIntegrityError
+from psycopg.rows import namedtuple_row
 from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -173,9 +175,6 @@ class DriverStatement:
 
     def first(self, connection: Any, params: dict[str, Any]) -> Any:
         """Execute with ``params`` (added to the statement's own literals); the first row."""
-        from psycopg import IntegrityError as DriverIntegrityError
-        from psycopg.rows import namedtuple_row
-
         sql, defaults = self._sql()
         with connection.cursor(row_factory=namedtuple_row) as cursor:
             try:
