@@ -171,6 +171,7 @@ def test_a_handheld_scanner_typing_the_qr_text_and_enter_redeems(page, live_serv
 
     # the same voucher scanned again: refused at once, with the reason
     page.goto(live_server("/scan"))
+    expect(page.get_by_test_id("code")).to_be_focused()  # keys sent earlier would be lost
     page.keyboard.type(facts["payload"].lower(), delay=2)
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("check-invalid")).to_contain_text("已经核销")
