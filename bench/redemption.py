@@ -11,7 +11,11 @@ It creates its own PostgreSQL database (admin URL from BENCH_PG_URL, default
 postgresql://postgres@127.0.0.1:5432/postgres), migrates it, loads the demo data, files a class,
 issues 2n vouchers (n for the app, n for the minimal endpoint) and 16 API tokens, then redeems
 distinct vouchers from --clients concurrent clients over HTTP (bearer token, Idempotency-Key,
-the ID-card tail), and drops the database. The last printed line is one JSON object.
+the ID-card tail), and drops the database. Both servers run side by side; after a warm-up the
+timed requests are driven in --rounds rounds (default 3) that alternate between the minimal
+endpoint and the app, so that both meet the same machine conditions (a shared VM's speed drifts
+by a third from minute to minute); each side's figures cover all its rounds. The last printed
+line is one JSON object.
 """
 
 from __future__ import annotations
@@ -273,6 +277,65 @@ def _drive(
     return latencies, statuses, time.perf_counter() - started
 
 
+def _summarise(
+    label: str, runs: list[tuple[list[float], dict[int, int], float]], cpu: dict[str, float]
+) -> dict[str, Any]:
+    """One side's figures over all its rounds: requests per second of driving time, latency
+    percentiles over every request, status counts, CPU milliseconds per request (server,
+    PostgreSQL, clients)."""
+    latencies = [ms for run in runs for ms in run[0]]
+    statuses: dict[int, int] = {}
+    for _latencies, counts, _seconds in runs:
+        for status, count in counts.items():
+            statuses[status] = statuses.get(status, 0) + count
+    summary = {
+        "per_second": round(len(latencies) / sum(run[2] for run in runs), 1),
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p99_ms": round(_p(latencies, 0.99), 2),
+        "statuses": statuses,
+        "ok": statuses.get(201, 0),
+        "rounds_per_second": [round(len(run[0]) / run[2], 1) for run in runs],
+        "cpu_ms_per_request": {
+            part: round(1000 * seconds / len(latencies), 3) for part, seconds in cpu.items()
+        },
+    }
+    print(f"{label}: {json.dumps(summary)}", file=sys.stderr)
+    return summary
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _cpu_snapshot(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the server (gunicorn master and workers), of every PostgreSQL
+    process, and of this benchmark's own process (the clients)."""
+    server = postgres = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        comm, rest = stat[stat.index("(") + 1 :].rsplit(")", 1)
+        pid, ppid = int(entry.name), int(rest.split()[1])
+        if pid == server_pid or ppid == server_pid:
+            server += _process_cpu(pid)
+        elif comm.startswith("postgres"):
+            postgres += _process_cpu(pid)
+    times = os.times()
+    return {"server": server, "postgres": postgres, "client": times.user + times.system}
+
+
 def _p(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -286,6 +349,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=200, help="requests before timing")
     parser.add_argument(
         "--threads", type=int, default=4, help="gunicorn gthread threads per worker (both servers)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="timed rounds per side, alternating the two sides"
     )
     args = parser.parse_args()
 
@@ -329,39 +395,49 @@ def main() -> None:
             def ceiling_headers(client: int, index: int) -> dict[str, str]:
                 return {"Content-Type": "application/json"}
 
-            results = {}
-            for label, spec, bodies, path, headers, extra in (
-                (
-                    "ceiling",
+            sides = {
+                "ceiling": (
                     "redemption:ceiling_app",
                     data["ceiling_bodies"],
                     "/",
                     ceiling_headers,
                     ["--pythonpath", str(BENCH_DIR)],
                 ),
-                ("app", "wsgi:app", data["app_bodies"], "/api/v1/redemptions", app_headers, []),
-            ):
-                port = _free_port()
-                threads = ["--worker-class", "gthread", "--threads", str(args.threads)]
-                process = _serve(
-                    spec, port, args.workers, env, extra + (threads if args.threads > 1 else [])
+                "app": ("wsgi:app", data["app_bodies"], "/api/v1/redemptions", app_headers, []),
+            }
+            threads = ["--worker-class", "gthread", "--threads", str(args.threads)]
+            ports, pids = {}, {}
+            cpu: dict[str, dict[str, float]] = {}
+            for label, (spec, bodies, path, headers, extra) in sides.items():
+                ports[label] = _free_port()
+                processes.append(
+                    _serve(
+                        spec,
+                        ports[label],
+                        args.workers,
+                        env,
+                        extra + (threads if args.threads > 1 else []),
+                    )
                 )
-                processes.append(process)
-                _drive(port, path, bodies[: args.warmup], args.clients, headers)
-                latencies, statuses, seconds = _drive(
-                    port, path, bodies[args.warmup :], args.clients, headers
-                )
-                _stop(process)
-                processes.remove(process)
-                ok = statuses.get(201, 0)
-                results[label] = {
-                    "per_second": round(len(latencies) / seconds, 1),
-                    "p50_ms": round(statistics.median(latencies), 2),
-                    "p99_ms": round(_p(latencies, 0.99), 2),
-                    "statuses": statuses,
-                    "ok": ok,
-                }
-                print(f"{label}: {json.dumps(results[label])}", file=sys.stderr)
+                pids[label] = processes[-1].pid
+                cpu[label] = {"server": 0.0, "postgres": 0.0, "client": 0.0}
+                _drive(ports[label], path, bodies[: args.warmup], args.clients, headers)
+            # alternate the two sides round by round: this machine's speed drifts over a
+            # minute, and each side should meet the same conditions
+            runs: dict[str, list[tuple[list[float], dict[int, int], float]]] = {
+                label: [] for label in sides
+            }
+            for round_ in range(args.rounds):
+                first = args.warmup + args.n * round_ // args.rounds
+                last = args.warmup + args.n * (round_ + 1) // args.rounds
+                for label, (_spec, bodies, path, headers, _extra) in sides.items():
+                    chunk = bodies[first:last]
+                    before = _cpu_snapshot(pids[label])
+                    runs[label].append(_drive(ports[label], path, chunk, args.clients, headers))
+                    after = _cpu_snapshot(pids[label])
+                    for part, seconds in after.items():
+                        cpu[label][part] += seconds - before[part]
+            results = {label: _summarise(label, runs[label], cpu[label]) for label in sides}
         finally:
             for process in processes:
                 _stop(process)

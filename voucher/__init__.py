@@ -19,7 +19,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     import voucher.models  # noqa: F401 — the whole schema, for Alembic
     from voucher.config import load_settings
     from voucher.db import after_commit_hooks, configure_sqlite
-    from voucher.extensions import api, babel, csrf, db, limiter, login_manager, migrate
+    from voucher.extensions import api, babel, csrf, db, init_limiter, login_manager, migrate
     from voucher.web import VoucherApi, register_web_shell
 
     app = Flask(
@@ -40,7 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     babel.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
+    init_limiter(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _("请先登录")

@@ -7,6 +7,7 @@ concurrent writers queue on ``busy_timeout`` instead of failing with "database i
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
 from psycopg import IntegrityError as DriverIntegrityError
-from psycopg.rows import namedtuple_row
+from psycopg.rows import tuple_row
 from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -122,29 +123,35 @@ def unit_of_work(*, run_hooks: bool = True) -> Iterator[Session]:
 
 
 @contextmanager
-def driver_transaction(*, run_hooks: bool = True) -> Iterator[Any]:
-    """A write transaction on a pooled driver connection, outside the ORM session.
+def driver_autocommit(*, run_hooks: bool = True) -> Iterator[Any]:
+    """A pooled driver connection, outside the ORM session, on which each statement commits on
+    its own (autocommit).
 
     For the redemption desk's hot path on PostgreSQL, whose statements run through
-    :class:`DriverStatement`: no Session, SessionTransaction or Connection objects per request.
-    Commit on success, roll back on any error, hand the connection back to the pool (dropping
-    it if the database closed it), then run the after-commit hooks like :func:`unit_of_work`.
+    :class:`DriverStatement` and whose one write is a single statement (a data-modifying CTE,
+    atomic by itself): no Session, SessionTransaction or Connection objects per request, and no
+    separate BEGIN and COMMIT round trips around it. The connection goes back to the pool in its
+    usual transactional mode (dropping it, and every other pooled one, if the database closed
+    it); the after-commit hooks run as after :func:`unit_of_work`.
     """
     fairy = db.engine.raw_connection()
+    connection = fairy.driver_connection
+    connection.autocommit = True
     try:
-        yield fairy.driver_connection
-        fairy.commit()
+        yield connection
     except BaseException:
-        connection = fairy.driver_connection
         if getattr(connection, "broken", False) or getattr(connection, "closed", False):
             # the database went away (restart, failover): drop this connection and every
             # other pooled one, as SQLAlchemy does when a statement of its own meets this
             fairy.invalidate()
             db.engine.dispose(close=False)
-        else:
-            fairy.rollback()
         raise
     finally:
+        if fairy.is_valid:
+            try:
+                connection.autocommit = False
+            except Exception:  # interrupted mid-statement, not idle: do not pool it
+                fairy.invalidate()
         fairy.close()
     if run_hooks:
         for hook in after_commit_hooks:
@@ -152,7 +159,7 @@ def driver_transaction(*, run_hooks: bool = True) -> Iterator[Any]:
 
 
 class DriverStatement:
-    """A fixed statement run straight on a psycopg connection (see :func:`driver_transaction`).
+    """A fixed statement run straight on a psycopg connection (see :func:`driver_autocommit`).
 
     For the few hot paths (a redemption at the desk) that run one or two fixed statements per
     request and would otherwise spend more time in SQLAlchemy's per-statement machinery (result
@@ -166,6 +173,8 @@ class DriverStatement:
     def __init__(self, build: Callable[[], Executable]) -> None:
         self._build = build
         self._compiled: tuple[str, dict[str, Any]] | None = None
+        #: the named-tuple type of its rows, from the first run (False: it returns no rows)
+        self._row: Any = None
 
     def _sql(self) -> tuple[str, dict[str, Any]]:
         if self._compiled is None:
@@ -176,9 +185,17 @@ class DriverStatement:
     def first(self, connection: Any, params: dict[str, Any]) -> Any:
         """Execute with ``params`` (added to the statement's own literals); the first row."""
         sql, defaults = self._sql()
-        with connection.cursor(row_factory=namedtuple_row) as cursor:
+        with connection.cursor(row_factory=tuple_row) as cursor:
             try:
                 cursor.execute(sql, {**defaults, **params})
             except DriverIntegrityError as exc:
                 raise IntegrityError(sql, params, exc) from exc
-            return cursor.fetchone() if cursor.description else None
+            if self._row is None:  # a fixed statement's columns do not change between runs
+                columns = cursor.description
+                self._row = (
+                    namedtuple("Row", [c.name for c in columns], rename=True) if columns else False
+                )
+            if not self._row:
+                return None
+            row = cursor.fetchone()
+            return None if row is None else self._row._make(row)

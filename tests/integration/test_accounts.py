@@ -509,3 +509,37 @@ def test_a_user_cannot_revoke_another_users_token(client, demo):
         "/api/v1/me", headers={"Authorization": f"Bearer {token}"}
     )
     assert me.status_code == 200
+
+
+def test_a_bearer_token_call_gets_no_session_and_sets_no_cookie(client, demo):
+    login(client, "unit1")
+    token = _new_token(client)
+    api = client.application.test_client(use_cookies=False)
+
+    response = api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert "Cookie" not in response.headers.get("Vary", "")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_bearer_token_api_calls_skip_the_rate_limiter_and_pages_do_not(client, demo, monkeypatch):
+    from flask import request
+
+    from voucher.extensions import limiter
+
+    checked: list[str] = []
+    monkeypatch.setattr(
+        limiter, "_check_request_limit", lambda *a, **k: checked.append(request.path)
+    )
+    login(client, "unit1")
+    token = _new_token(client)
+    checked.clear()
+    api = client.application.test_client(use_cookies=False)
+
+    assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert checked == []
+    assert client.get("/api/v1/me").status_code == 200  # the signed-in session: checked
+    assert client.get("/account").status_code == 200
+    assert checked == ["/api/v1/me", "/account"]

@@ -3,7 +3,7 @@
 Every unit of work runs the audit sealer right after it commits. The sealer takes a PostgreSQL
 advisory lock and holds it through its own commit, so under load every redemption in the city
 would queue behind one fsync at a time (measured: ~30 redemptions/s under 4 gunicorn workers).
-With ``VOUCHER_SEAL_IN_BACKGROUND=1`` (or the app setting ``AUDIT_SEAL_IN_BACKGROUND``) the
+With ``VOUCHER_SEAL_IN_BACKGROUND=1`` (the app setting ``AUDIT_SEAL_IN_BACKGROUND``) the
 redemption API commits without running the hooks and wakes one sealer thread per process, which
 seals everything pending (one batch for many redemptions) about a second later. The audit
 rows themselves are written in the business transaction either way; only the chaining is
@@ -29,11 +29,7 @@ _KEY = "voucher.redemption.sealer"
 
 def background_sealing(app: Flask | None = None) -> bool:
     """Whether the redemption hot path leaves sealing to the background thread."""
-    app = app or current_app
-    setting = app.config.get("AUDIT_SEAL_IN_BACKGROUND")
-    if setting is None:
-        setting = os.environ.get("VOUCHER_SEAL_IN_BACKGROUND", "").lower() in {"1", "true", "yes"}
-    return bool(setting)
+    return bool((app or current_app).config.get("AUDIT_SEAL_IN_BACKGROUND"))
 
 
 class _Sealer:
