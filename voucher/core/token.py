@@ -23,7 +23,6 @@ key or ``None``), never from the token.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 import struct
@@ -70,10 +69,9 @@ BODY_SIZE = _BODY.size
 SIGNATURE_SIZE = 64
 TOKEN_SIZE = BODY_SIZE + SIGNATURE_SIZE
 TEXT_SIZE = (TOKEN_SIZE * 8 + 4) // 5
-_B32_PADDING = "=" * (-TEXT_SIZE % 8)
 _B32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-#: The low bits of the last Base32 character that carry no token bits.
-_UNUSED_BITS_MASK = (1 << (TEXT_SIZE * 5 - TOKEN_SIZE * 8)) - 1
+#: Base32 character -> its five bits (the unused low bits of the last one must be zero).
+_B32_BITS = str.maketrans({c: format(i, "05b") for i, c in enumerate(_B32_ALPHABET)})
 
 KEY_ID_SIZE = 8
 VOUCHER_ID_SIZE = 16
@@ -212,14 +210,14 @@ def decode_text(text: str) -> bytes:
         raise _truncated()
     if len(cleaned) > TEXT_SIZE:
         raise _trailing()
-    try:
-        raw = base64.b32decode(cleaned + _B32_PADDING)
-    except binascii.Error:  # pragma: no cover - alphabet and length are checked above
-        raise TokenError(_l("券码不是有效的编码，请重新扫描"), code="token_not_base32") from None
-    if _B32_ALPHABET.index(cleaned[-1]) & _UNUSED_BITS_MASK:
+    # Base32 in one pass (alphabet and length are checked above): each character becomes its
+    # five bits; the standard library's b32decode loops in Python over every 8 characters and
+    # was 2% of a redemption's CPU.
+    bits = cleaned.translate(_B32_BITS)
+    if "1" in bits[TOKEN_SIZE * 8 :]:
         # The last character carries unused bits that must be zero: one token, one text.
         raise TokenError(_l("券码不是有效的编码，请重新扫描"), code="token_not_base32")
-    return raw
+    return int(bits[: TOKEN_SIZE * 8], 2).to_bytes(TOKEN_SIZE, "big")
 
 
 def _truncated() -> TokenError:
