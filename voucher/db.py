@@ -172,15 +172,31 @@ class DriverStatement:
 
     def __init__(self, build: Callable[[], Executable]) -> None:
         self._build = build
+        self._statement: Executable | None = None
         self._compiled: tuple[str, dict[str, Any]] | None = None
         #: the named-tuple type of its rows, from the first run (False: it returns no rows)
         self._row: Any = None
 
+    def statement(self) -> Executable:
+        """The statement itself (built on first use), for a session to run."""
+        if self._statement is None:
+            self._statement = self._build()
+        return self._statement
+
     def _sql(self) -> tuple[str, dict[str, Any]]:
         if self._compiled is None:
-            statement = self._build().compile(dialect=db.engine.dialect)
+            statement = self.statement().compile(dialect=db.engine.dialect)
             self._compiled = (str(statement), dict(statement.params))
         return self._compiled
+
+    def read(self, params: dict[str, Any]) -> Any:
+        """Run this read on its own and return its first row: on PostgreSQL on a pooled driver
+        connection in autocommit (no session, no BEGIN and ROLLBACK round trips), elsewhere
+        through the request's session."""
+        if db.engine.dialect.name == "postgresql":
+            with driver_autocommit(run_hooks=False) as connection:
+                return self.first(connection, params)
+        return db.session.execute(self.statement(), params).first()
 
     def first(self, connection: Any, params: dict[str, Any]) -> Any:
         """Execute with ``params`` (added to the statement's own literals); the first row."""

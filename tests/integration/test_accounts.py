@@ -511,6 +511,24 @@ def test_a_user_cannot_revoke_another_users_token(client, demo):
     assert me.status_code == 200
 
 
+def test_a_deactivated_users_token_answers_401_and_the_active_users_token_works(client, demo):
+    login(client, "unit1")
+    token = _new_token(client)
+    second = client.application.test_client()
+    login(second, "unit2")
+    other = _new_token(second)
+    db.session.execute(update(User).where(User.username == "unit1").values(active=False))
+    db.session.commit()
+    api = client.application.test_client(use_cookies=False)
+
+    refused = api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    accepted = api.get("/api/v1/me", headers={"Authorization": f"Bearer {other}"})
+
+    assert refused.status_code == 401
+    assert accepted.status_code == 200
+    assert accepted.get_json()["username"] == "unit2"
+
+
 def test_a_bearer_token_call_gets_no_session_and_sets_no_cookie(client, demo):
     login(client, "unit1")
     token = _new_token(client)

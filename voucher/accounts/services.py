@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from voucher.accounts.access import Actor, get_visible
@@ -17,7 +17,7 @@ from voucher.accounts.models import ApiToken, User
 from voucher.accounts.roles import ROLE_LABELS, Role
 from voucher.accounts.rules import check_binding, check_password_strength
 from voucher.audit.services import record
-from voucher.db import db, unit_of_work, utcnow
+from voucher.db import DriverStatement, db, unit_of_work, utcnow
 from voucher.errors import Conflict, NotFound, ValidationFailed
 
 TOKEN_PREFIX = "gzv_"  # noqa: S105 — a public marker of our tokens, not a secret
@@ -161,6 +161,19 @@ _token_cache: dict[str, tuple[float, TokenUser]] = {}
 _TOKEN_CACHE_MAX = 10_000
 
 
+_TOKEN_USER = DriverStatement(
+    lambda: (
+        select(User.id, User.username, User.display_name, User.role, User.district, User.unit_id)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == bindparam("digest"),
+            ApiToken.revoked_at.is_(None),
+            User.active.is_(True),
+        )
+    )
+)
+
+
 def user_for_token(token: str) -> TokenUser | None:
     """The active user behind a bearer token, or None if unknown or revoked.
 
@@ -177,15 +190,7 @@ def user_for_token(token: str) -> TokenUser | None:
     cached = _token_cache.get(digest)
     if cached is not None and cached[0] > now:
         return cached[1]
-    row = db.session.execute(
-        select(User.id, User.username, User.display_name, User.role, User.district, User.unit_id)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(
-            ApiToken.token_hash == digest,
-            ApiToken.revoked_at.is_(None),
-            User.active.is_(True),
-        )
-    ).first()
+    row = _TOKEN_USER.read({"digest": digest})
     if row is None:
         _token_cache.pop(digest, None)
         return None

@@ -55,16 +55,26 @@ def _event_bytes(event: Any) -> bytes:
     )
 
 
-_EVENT_COLUMNS = (
-    AuditEvent.id,
-    AuditEvent.at,
-    AuditEvent.actor_id,
-    AuditEvent.actor,
-    AuditEvent.action,
-    AuditEvent.object_type,
-    AuditEvent.object_id,
-    AuditEvent.data,
+_EVENTS = AuditEvent.__table__
+_SEALS = AuditSeal.__table__
+#: The unsealed events, oldest first, as plain rows (Core: no ORM compile or loading per run).
+_PENDING = (
+    select(
+        _EVENTS.c.id,
+        _EVENTS.c.at,
+        _EVENTS.c.actor_id,
+        _EVENTS.c.actor,
+        _EVENTS.c.action,
+        _EVENTS.c.object_type,
+        _EVENTS.c.object_id,
+        _EVENTS.c.data,
+    )
+    .outerjoin(_SEALS, _SEALS.c.event_id == _EVENTS.c.id)
+    .where(_SEALS.c.seq.is_(None))
+    .order_by(_EVENTS.c.id)
+    .limit(SEAL_BATCH)
 )
+_LAST_HASH = select(_SEALS.c.hash).order_by(_SEALS.c.seq.desc()).limit(1)
 
 
 def seal_pending() -> int:
@@ -76,18 +86,11 @@ def seal_pending() -> int:
     sealed = 0
     while True:
         with unit_of_work(run_hooks=False) as session:
-            if session.get_bind().dialect.name == "postgresql":
-                session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEAL_LOCK_KEY})
-            last = session.execute(
-                select(AuditSeal.hash).order_by(AuditSeal.seq.desc()).limit(1)
-            ).scalar()
-            pending = session.execute(
-                select(*_EVENT_COLUMNS)
-                .outerjoin(AuditSeal, AuditSeal.event_id == AuditEvent.id)
-                .where(AuditSeal.seq.is_(None))
-                .order_by(AuditEvent.id)
-                .limit(SEAL_BATCH)
-            ).all()
+            connection = session.connection()
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEAL_LOCK_KEY})
+            last = connection.execute(_LAST_HASH).scalar()
+            pending = connection.execute(_PENDING).all()
             prev = last or GENESIS
             seals = []
             now = utcnow()
@@ -98,7 +101,7 @@ def seal_pending() -> int:
                 )
                 prev = link
             if seals:
-                session.connection().execute(insert(AuditSeal.__table__), seals)
+                connection.execute(insert(_SEALS), seals)
             sealed += len(pending)
         if len(pending) < SEAL_BATCH:
             return sealed
