@@ -203,7 +203,8 @@ class DriverStatement:
         sql, defaults = self._sql()
         with connection.cursor(row_factory=tuple_row) as cursor:
             try:
-                cursor.execute(sql, {**defaults, **params})
+                # a fixed statement: prepared on its first run on a connection, not its fifth
+                cursor.execute(sql, {**defaults, **params}, prepare=True)
             except DriverIntegrityError as exc:
                 raise IntegrityError(sql, params, exc) from exc
             if self._row is None:  # a fixed statement's columns do not change between runs
