@@ -277,7 +277,7 @@ def run(args, tmp: Path, url: str) -> dict:
         sealing = time.perf_counter()
         from voucher.audit.services import seal_pending
 
-        sealed = seal_pending()
+        sealed = seal_pending(full=True)
         seal_seconds = time.perf_counter() - sealing
         print(f"  audit chain sealing afterwards: {sealed} events in {seal_seconds:.2f} s")
         issued = db.session.execute(

@@ -216,10 +216,10 @@ def audit_verify() -> None:
 @audit_group.command("seal")
 @with_appcontext
 def audit_seal() -> None:
-    """Seal any events not yet chained."""
+    """Seal every event not yet chained (a full pass)."""
     from voucher.audit.services import seal_pending
 
-    click.echo(f"已封存 {seal_pending()} 条")
+    click.echo(f"已封存 {seal_pending(full=True)} 条")
 
 
 @click.group("keys")

@@ -98,3 +98,86 @@ def test_sealing_twice_seals_nothing_new(app, system):
     _events(system, 3)
 
     assert seal_pending() == 0
+
+
+def _commit_event_at(event_id: int) -> None:
+    """An event that takes ``event_id`` and commits only now, as a transaction that drew its
+    id earlier and ran long would (straight to the table: no seal after it)."""
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.insert(AuditEvent.__table__).values(
+                id=event_id,
+                at=sa.func.now(),
+                actor="test",
+                action="test.late",
+                object_type="thing",
+                object_id=str(event_id),
+                data={"late": True},
+            )
+        )
+        if db.engine.dialect.name == "postgresql":  # later events take ids after it
+            conn.execute(
+                sa.text("SELECT setval(pg_get_serial_sequence('audit_event', 'id'), :v)"),
+                {"v": event_id},
+            )
+
+
+def _straggler_behind(system, lookback_ids: int) -> int:
+    """Seal events around a gap of ``lookback_ids`` + 5 ids, then commit an event at the
+    gap's bottom (more than ``lookback_ids`` below the newest sealed event); return its id."""
+    (first,) = _events(system, 1)
+    gap = lookback_ids + 5
+    _commit_event_at(first + gap + 1)  # the events after the gap take ids above this one
+    _events(system, 2)
+    seal_pending(full=True)
+    _commit_event_at(first + 1)
+    return first + 1
+
+
+def test_a_routine_seal_finds_an_event_that_committed_just_behind_the_newest_sealed(
+    app, system, monkeypatch
+):
+    from voucher.audit import services as audit
+
+    monkeypatch.setattr(audit, "SEAL_LOOKBACK_IDS", 50)
+    _straggler_behind(system, 10)
+
+    assert seal_pending(full=False) == 1
+    assert verify_chain()[1] == []
+
+
+def test_an_event_further_behind_waits_for_the_full_pass_and_is_then_sealed(
+    app, system, monkeypatch
+):
+    from voucher.audit import services as audit
+
+    monkeypatch.setattr(audit, "SEAL_LOOKBACK_IDS", 2)
+    straggler = _straggler_behind(system, 2)
+
+    assert seal_pending(full=False) == 0
+    assert verify_chain()[1][-1].problem == "1 条审计记录尚未封存"
+
+    assert seal_pending(full=True) == 1
+    _checked, breaches, _head = verify_chain()
+    assert breaches == []
+    sealed = db.session.execute(
+        sa.text("SELECT count(*) FROM audit_seal WHERE event_id = :id"), {"id": straggler}
+    ).scalar_one()
+    assert sealed == 1
+
+
+def test_a_process_makes_a_full_pass_when_the_last_one_is_older_than_the_interval(
+    app, system, monkeypatch
+):
+    from voucher.audit import services as audit
+
+    monkeypatch.setattr(audit, "SEAL_LOOKBACK_IDS", 2)
+    _straggler_behind(system, 2)
+    monkeypatch.setattr(audit, "_last_full_pass", audit.time.monotonic())
+    assert seal_pending() == 0  # a full pass was made just now: a routine seal
+
+    monkeypatch.setattr(
+        audit, "_last_full_pass", audit.time.monotonic() - audit.FULL_PASS_SECONDS - 1
+    )
+    assert seal_pending() == 1
+    assert verify_chain()[1] == []

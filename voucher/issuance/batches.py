@@ -558,7 +558,7 @@ def run_batch(
     """Check every row, then issue the whole batch in one transaction, or nothing.
 
     With ``seal`` (the default) the audit events are sealed into the chain right after the
-    commit, as every unit of work does; without, the next unit of work (or the caller) seals.
+    commit (a full pass: see ``_finish``); without, the caller seals.
     """
     actor.require(Role.CITY)
     day = on_date or business_today()
@@ -948,11 +948,12 @@ def _snapshot(batch_id: int) -> IssuanceBatch:
 
 
 def _finish(batch_id: int, progress: Progress | None, seal: bool) -> IssuanceBatch:
-    from voucher.db import after_commit_hooks
+    from voucher.audit.services import seal_pending
 
     if seal:
-        for hook in after_commit_hooks:
-            hook()
+        # a full pass: the batch's first events drew their ids long before it committed, and
+        # other events may have been sealed above them meanwhile
+        seal_pending(full=True)
     batch = _snapshot(batch_id)
     if progress:
         progress(batch)
