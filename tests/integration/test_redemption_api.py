@@ -227,3 +227,41 @@ def test_with_background_sealing_the_redemption_is_chained_shortly_after(demo, c
     assert _count(AuditSeal) == _count(AuditEvent)
     checked, breaches, _head = verify_chain()
     assert breaches == [] and checked == _count(AuditEvent)
+
+
+def test_the_api_changes_a_class_before_it_starts_and_refuses_after_in_chinese(demo, client):
+    from datetime import timedelta
+
+    from voucher.core.clock import business_today, frozen_today
+    from voucher.redemption.models import TrainingClass
+    from voucher.workcal.services import work_calendar
+
+    start = work_calendar().add_workdays(business_today(), 8)
+    klass = demo.file_class("unit1", start=start, fee_fen=120_000)
+    details = {
+        "name": klass.name,
+        "start_date": start.isoformat(),
+        "end_date": klass.end_date.isoformat(),
+        "hours": klass.hours,
+        "plan": klass.plan,
+        "teachers": "李老师（技师）",
+        "fee_fen": 125_000,
+        "site": klass.site,
+    }
+    path = f"/api/v1/classes/{klass.id}"
+
+    changed = client.put(path, json=details, headers=_bearer(demo))
+    incomplete = client.put(path, json={"name": "只改名称"}, headers=_bearer(demo))
+    foreign = client.put(path, json=details, headers=_bearer(demo, "unit2"))
+    with frozen_today(start + timedelta(days=1)):
+        locked = client.put(path, json=details | {"site": "新址"}, headers=_bearer(demo))
+
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["teachers"] == "李老师（技师）"
+    assert changed.get_json()["fee_fen"] == 125_000
+    assert incomplete.status_code == 422
+    assert foreign.status_code == 404
+    assert locked.status_code == 422 and locked.get_json()["code"] == "roster_locked"
+    assert "名册已锁定" in locked.get_json()["message"]
+    db.session.expire_all()
+    assert db.session.get(TrainingClass, klass.id).site == klass.site != "新址"

@@ -17,6 +17,7 @@ from voucher.redemption.schemas import (
     ChangeSchema,
     CheckInSchema,
     CheckSchema,
+    ClassDetailsInSchema,
     ClassInSchema,
     ClassSchema,
     DecisionInSchema,
@@ -60,6 +61,13 @@ class ClassItem(MethodView):
     def get(self, class_id: int) -> Any:
         """一个班级（范围外 404）"""
         return classes.get_class(current_actor(), class_id)
+
+    @blp.arguments(ClassDetailsInSchema())
+    @blp.response(200, ClassSchema)
+    @blp.doc(security=SECURITY)
+    def put(self, data: dict[str, Any], class_id: int) -> Any:
+        """修改班级信息（仅开班前；开班后须提交变更申请）"""
+        return classes.update_class(current_actor(), class_id, ClassDetails(**data))
 
 
 @blp.route("/classes/<int:class_id>/roster")

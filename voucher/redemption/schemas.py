@@ -7,10 +7,9 @@ from marshmallow import Schema, fields, validate
 from voucher.redemption.models import ClassMode
 
 
-class ClassInSchema(Schema):
-    """开班备案: what a unit files."""
+class ClassDetailsInSchema(Schema):
+    """A class's details (all of them: what a unit may change before the class starts)."""
 
-    occupation_id = fields.Int(required=True, metadata={"description": "本机构承接职业的编号"})
     name = fields.Str(required=True, validate=validate.Length(max=120))
     start_date = fields.Date(required=True)
     end_date = fields.Date(required=True)
@@ -23,6 +22,12 @@ class ClassInSchema(Schema):
     platform = fields.Str(load_default="")
     courses = fields.Str(load_default="")
     online_hours = fields.Int(load_default=None, allow_none=True)
+
+
+class ClassInSchema(ClassDetailsInSchema):
+    """开班备案: what a unit files."""
+
+    occupation_id = fields.Int(required=True, metadata={"description": "本机构承接职业的编号"})
 
 
 class ClassSchema(Schema):

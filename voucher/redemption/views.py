@@ -30,7 +30,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from voucher.accounts.roles import Role
-from voucher.core.money import parse_yuan
+from voucher.core.money import format_yuan, parse_yuan
 from voucher.core.pii import mask_name
 from voucher.core.spreadsheet import XLSX_MIME
 from voucher.errors import DomainError
@@ -51,8 +51,9 @@ MODE_LABELS = {
 CHECK_LIMIT = "120 per minute"
 
 
-class ClassForm(FlaskForm):
-    occupation_id = SelectField(_l("职业（工种）"), coerce=int, validators=[DataRequired()])
+class ClassDetailsForm(FlaskForm):
+    """A class's details (what a unit may change before the class starts)."""
+
     name = StringField(_l("班级名称"), validators=[DataRequired(), Length(max=120)])
     start_date = DateField(_l("开班日期"), validators=[DataRequired()])
     end_date = DateField(_l("结束日期"), validators=[DataRequired()])
@@ -65,6 +66,12 @@ class ClassForm(FlaskForm):
     platform = StringField(_l("线上平台（线上或结合时必填）"), validators=[Length(max=200)])
     courses = TextAreaField(_l("线上课程（线上或结合时必填）"))
     online_hours = IntegerField(_l("线上课时"), validators=[Optional()])
+
+
+class ClassForm(ClassDetailsForm):
+    """开班备案: the details and the accepted occupation the class is for."""
+
+    occupation_id = SelectField(_l("职业（工种）"), coerce=int, validators=[DataRequired()])
 
 
 class RedeemForm(FlaskForm):
@@ -110,7 +117,7 @@ def class_list() -> Any:
     )
 
 
-def _read_class(form: ClassForm) -> ClassDetails:
+def _read_class(form: ClassDetailsForm) -> ClassDetails:
     return ClassDetails(
         name=form.name.data or "",
         start_date=form.start_date.data,  # type: ignore[arg-type]
@@ -145,6 +152,26 @@ def new_class() -> Any:
     if isinstance(outcome, Response):
         return outcome
     return render_template("redemption/class_form.html", form=form), outcome
+
+
+@bp.route("/unit/classes/<int:class_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_class(class_id: int) -> Any:
+    """Change a class's details before it starts (after that: a change request)."""
+    actor = _unit_actor()
+    klass = classes.get_class(actor, class_id)
+    form = ClassDetailsForm(obj=klass)
+    if request.method == "GET":
+        form.fee.data = format_yuan(klass.fee_fen)
+    outcome = handle_form(
+        form,
+        lambda: classes.update_class(actor, class_id, _read_class(form)),
+        success=_("班级信息已保存"),
+        then=lambda saved: url_for("redemption.class_detail", class_id=saved.id),
+    )
+    if isinstance(outcome, Response):
+        return outcome
+    return render_template("redemption/class_form.html", form=form, klass=klass), outcome
 
 
 @bp.route("/unit/classes/<int:class_id>")
