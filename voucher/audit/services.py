@@ -67,15 +67,17 @@ def _event_bytes(event: Any) -> bytes:
 
 _EVENTS = AuditEvent.__table__
 _SEALS = AuditSeal.__table__
-
-
-_EVENT_COLUMNS = ("id", "at", "actor_id", "actor", "action", "object_type", "object_id", "data")
+#: What a seal covers of an event (see ``_event_bytes``), as Core columns.
+_EVENT_COLUMNS = tuple(
+    _EVENTS.c[name]
+    for name in ("id", "at", "actor_id", "actor", "action", "object_type", "object_id", "data")
+)
 
 
 def _pending_all() -> Any:
     """Every unsealed event, oldest first (a scan of the whole log: the full pass)."""
     return (
-        select(*(_EVENTS.c[name] for name in _EVENT_COLUMNS))
+        select(*_EVENT_COLUMNS)
         .outerjoin(_SEALS, _SEALS.c.event_id == _EVENTS.c.id)
         .where(_SEALS.c.seq.is_(None))
         .order_by(_EVENTS.c.id)
@@ -91,7 +93,7 @@ def _pending_recent() -> Any:
     believes of the tables' sizes (without statistics it chose to hash the whole log).
     """
     candidate = (
-        select(*(_EVENTS.c[name] for name in _EVENT_COLUMNS))
+        select(*_EVENT_COLUMNS)
         .where(_EVENTS.c.id > bindparam("floor"))
         .order_by(_EVENTS.c.id)
         .limit(SEAL_LOOKBACK_IDS + SEAL_BATCH)
@@ -120,11 +122,11 @@ def seal_pending(*, full: bool | None = None) -> int:
     stays cheap (no ORM objects per event).
     """
     global _last_full_pass
-    now = time.monotonic()
+    clock = time.monotonic()
     if full is None:
-        full = now - _last_full_pass >= FULL_PASS_SECONDS
+        full = clock - _last_full_pass >= FULL_PASS_SECONDS
     if full:
-        _last_full_pass = now
+        _last_full_pass = clock
     sealed = 0
     while True:
         with unit_of_work(run_hooks=False) as session:

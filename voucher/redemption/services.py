@@ -233,8 +233,7 @@ def _read_statement() -> Any:
     global _READ  # built on first use: building it costs more than running it
     if _READ is not None:
         return _READ
-    r2, c2 = aliased(Redemption), aliased(TrainingClass)
-    v2 = aliased(Voucher)
+    v2, r2, c2 = aliased(Voucher), aliased(Redemption), aliased(TrainingClass)
     # The holder's other vouchers of this occupation first (by person, a handful at most), then
     # their active redemptions by voucher id: OFFSET 0 keeps PostgreSQL from flattening the
     # subquery and starting from the redemption table instead, which it did whenever that
