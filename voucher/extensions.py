@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -35,12 +35,12 @@ def _token_api_call() -> bool:
 
 
 def init_limiter(app: Flask) -> None:
-    """Bind the rate limiter, whose per-request check then skips bearer-token API calls.
+    """Bind the rate limiter, whose per-request hooks then skip bearer-token API calls.
 
     The request filter above still leaves Flask-Limiter resolving the request's scope and meta
-    limits on every call (about 3% of a redemption's CPU), so the check it registers before each
-    request is wrapped to return at once for such calls. Runs after the bearer-token check,
-    which the app factory puts first.
+    limits on every call (about 3% of a redemption's CPU), and its after-request and teardown
+    hooks build and reset a per-request context, so each hook it registers is wrapped to return
+    at once for such calls. Runs after the bearer-token check, which the app factory puts first.
     """
     limiter.init_app(app)
     funcs = app.before_request_funcs.setdefault(None, [])
@@ -51,3 +51,22 @@ def init_limiter(app: Flask) -> None:
             limiter._check_request_limit()
 
     funcs[index] = _check_request_limit
+
+    after = app.after_request_funcs.setdefault(None, [])
+    inject_headers = after[-1]  # registered by init_app, last so far: partial(…, limiter)
+    assert getattr(inject_headers, "args", None) == (limiter,)
+
+    def _inject_headers(response: Response) -> Response:
+        return response if _token_api_call() else inject_headers(response)
+
+    after[-1] = _inject_headers
+
+    teardown = app.teardown_request_funcs.setdefault(None, [])
+    release_context = teardown[-1]
+    assert getattr(release_context, "__self__", None) is limiter
+
+    def _release_context(exc: BaseException | None = None) -> None:
+        if not _token_api_call():
+            release_context(exc)
+
+    teardown[-1] = _release_context

@@ -57,6 +57,18 @@ def test_a_date_after_the_library_range_is_unknown() -> None:
         CALENDAR.is_workday(date(last + 1, 3, 1))
 
 
+def test_answers_are_remembered_but_an_unknown_date_raises_every_time() -> None:
+    calendar = WorkCalendar(overrides={date(2024, 3, 12): False})
+    a, b = calendar, WorkCalendar(overrides={date(2024, 3, 12): False})
+    assert calendar.is_workday(date(2024, 3, 12)) is False
+    assert calendar.is_workday(date(2024, 3, 12)) is False  # from memory
+    assert a == b and hash(a) == hash(b)  # the memory takes no part in equality
+    _first, last = library_years()
+    for _ in range(2):
+        with pytest.raises(CalendarOutOfRange):
+            calendar.is_workday(date(last + 1, 3, 1))
+
+
 def test_a_date_before_the_library_range_is_unknown() -> None:
     first, _last = library_years()
     with pytest.raises(CalendarOutOfRange):

@@ -52,6 +52,9 @@ class WorkCalendar:
 
     overrides: Mapping[date, bool] = field(default_factory=dict)
     extra_years: frozenset[int] = frozenset()
+    #: answers already worked out (a calendar never changes: a new table is a new calendar);
+    #: the redemption desk asks about the same few days on every scan
+    _answers: dict[date, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         overrides: dict[date, bool] = {}
@@ -75,6 +78,12 @@ class WorkCalendar:
     def is_workday(self, d: date) -> bool:
         """Whether ``d`` is a working day; CalendarOutOfRange if its year is unknown."""
         d = _as_date(d)
+        answer = self._answers.get(d)
+        if answer is None:
+            answer = self._answers[d] = self._work_out(d)
+        return answer
+
+    def _work_out(self, d: date) -> bool:
         if not self.is_known_year(d.year):
             raise CalendarOutOfRange(d)
         if d in self.overrides:
