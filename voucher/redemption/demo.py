@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import or_, select
 
 from voucher.accounts.access import Actor
@@ -86,5 +87,9 @@ def _file_demo_class(actor: Actor) -> TrainingClass | None:
                 site="本机构实训楼 3 楼 301 室",
             ),
         )
-    except CalendarOutOfRange:
-        return None  # the official calendar of the coming weeks is not entered yet
+    except CalendarOutOfRange as exc:
+        # the official calendar of the coming weeks is not entered yet: say so, file nothing
+        current_app.logger.warning(
+            "演示班级未备案：%s（市人社局录入并声明该年安排后重新运行 voucher demo）", exc.message
+        )
+        return None
