@@ -20,7 +20,36 @@ from voucher.issuance.keys import ensure_active_key
 from voucher.issuance.models import Person
 from voucher.units.models import TrainingUnit
 
-__all__ = ["DEMO_PASSWORD", "DemoWorld", "login", "synthetic_credit_code", "synthetic_id_number"]
+__all__ = [
+    "DEMO_PASSWORD",
+    "DemoWorld",
+    "know_the_coming_weeks",
+    "login",
+    "synthetic_credit_code",
+    "synthetic_id_number",
+]
+
+
+def know_the_coming_weeks(days: int = 30) -> None:
+    """Make the working-day calendar know every date of the next ``days`` days.
+
+    The installed chinesecalendar covers the years the State Council had published when it
+    was released; once the filing window reaches a later year (from late December), filing a
+    class would be refused until the city officer enters that year. Tests must not depend on
+    the date they run, so such a year is entered here as the officer would: 元旦 as a day off,
+    then declared complete (test data, not the official schedule).
+    """
+    from datetime import timedelta
+
+    from voucher.core.clock import business_today
+    from voucher.workcal.services import declare_year, set_day, work_calendar
+
+    system = Actor.system("test")
+    today = business_today()
+    for year in sorted({today.year, (today + timedelta(days=days)).year}):
+        if not work_calendar().is_known_year(year):
+            set_day(system, date(year, 1, 1), False, "元旦（测试数据）")
+            declare_year(system, year, "测试数据，非国务院公布的安排")
 
 
 @dataclass
@@ -34,6 +63,7 @@ class DemoWorld:
     @classmethod
     def build(cls) -> DemoWorld:
         """Load the demo data set and a signing key."""
+        know_the_coming_weeks()
         load_demo()
         ensure_active_key(Actor.system("test"))
         users = {u.username: u for u in db.session.execute(select(User)).scalars()}

@@ -61,6 +61,7 @@ def live_server(
     """
     from werkzeug.serving import make_server
 
+    from tests.factories import know_the_coming_weeks
     from voucher.accounts.access import Actor
     from voucher.demo import load_demo
     from voucher.extensions import db
@@ -73,6 +74,7 @@ def live_server(
     config.update(SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
     app = create_app(config)
     with app.app_context():
+        know_the_coming_weeks()  # the demo's classes start in the coming weeks
         load_demo()
         ensure_active_key(Actor.system("e2e"))
         db.session.remove()

@@ -19,6 +19,10 @@ from voucher.workcal.rules import YearStatus, builtin_special_days
 WEDNESDAY = date(2025, 3, 12)
 SATURDAY = date(2025, 3, 15)
 LATER = date(2027, 3, 3)  # a Wednesday in a year chinesecalendar does not cover
+#: a year no test world declares (the demo world enters the year of its coming weeks when the
+#: installed chinesecalendar does not cover it: see tests.factories.know_the_coming_weeks)
+FAR = 2030
+FAR_WEDNESDAY = date(FAR, 3, 6)
 
 
 def _actions() -> list[str]:
@@ -146,52 +150,55 @@ def test_clearing_a_day_without_override_is_not_found(app, system):
 
 @pytest.mark.parametrize("username", ["tianhe", "unit1", "finance"])
 def test_only_city_officers_change_the_calendar_and_a_refusal_changes_nothing(app, demo, username):
-    services.set_day(demo.actor("city"), date(2027, 2, 9), False, "春节")
+    services.set_day(demo.actor("city"), date(FAR, 2, 9), False, "春节")
     before = _actions()
     other = demo.actor(username)
 
     with pytest.raises(Forbidden):
         services.set_day(other, WEDNESDAY, False, "")
     with pytest.raises(Forbidden):
-        services.clear_day(other, date(2027, 2, 9))
+        services.clear_day(other, date(FAR, 2, 9))
     with pytest.raises(Forbidden):
-        services.declare_year(other, 2027)
+        services.declare_year(other, FAR)
 
     assert [d.day for d in services.days_for_year(2025)] == []
-    assert [d.day for d in services.days_for_year(2027)] == [date(2027, 2, 9)]
-    assert db.session.get(CalendarYear, 2027) is None
+    assert [d.day for d in services.days_for_year(FAR)] == [date(FAR, 2, 9)]
+    assert db.session.get(CalendarYear, FAR) is None
     assert _actions() == before
 
 
 def test_each_change_leaves_an_audit_event_with_before_and_after(app, demo):
     city = demo.actor("city")
-    services.set_day(city, date(2027, 2, 9), False, "春节")
-    services.set_day(city, date(2027, 2, 9), False, "春节")  # no change: no event
-    services.set_day(city, date(2027, 2, 9), True, "改为上班")
-    services.clear_day(city, date(2027, 2, 9))
-    services.set_day(city, date(2027, 2, 10), False, "春节")
-    services.declare_year(city, 2027, "文号")
+    services.set_day(city, date(FAR, 2, 9), False, "春节")
+    services.set_day(city, date(FAR, 2, 9), False, "春节")  # no change: no event
+    services.set_day(city, date(FAR, 2, 9), True, "改为上班")
+    services.clear_day(city, date(FAR, 2, 9))
+    services.set_day(city, date(FAR, 2, 10), False, "春节")
+    services.declare_year(city, FAR, "文号")
 
     events = list(
         db.session.execute(
             select(AuditEvent)
-            .where(AuditEvent.object_type.in_(["calendar_day", "calendar_year"]))
+            .where(
+                AuditEvent.object_type.in_(["calendar_day", "calendar_year"]),
+                AuditEvent.object_id.startswith(str(FAR)),
+            )
             .order_by(AuditEvent.id)
         ).scalars()
     )
     assert [(e.action, e.object_id) for e in events] == [
-        ("calendar.day_set", "2027-02-09"),
-        ("calendar.day_set", "2027-02-09"),
-        ("calendar.day_cleared", "2027-02-09"),
-        ("calendar.day_set", "2027-02-10"),
-        ("calendar.year_declared", "2027"),
+        ("calendar.day_set", f"{FAR}-02-09"),
+        ("calendar.day_set", f"{FAR}-02-09"),
+        ("calendar.day_cleared", f"{FAR}-02-09"),
+        ("calendar.day_set", f"{FAR}-02-10"),
+        ("calendar.year_declared", str(FAR)),
     ]
     assert events[0].data == {"before": None, "after": {"is_workday": False, "note": "春节"}}
     assert events[1].data["before"] == {"is_workday": False, "note": "春节"}
     assert events[2].data["after"] is None
     assert all(e.actor_id == demo.users["city"].id for e in events)
-    assert db.session.get(CalendarDay, date(2027, 2, 10)).updated_by == demo.users["city"].id
-    assert db.session.get(CalendarYear, 2027).declared_by == demo.users["city"].id
+    assert db.session.get(CalendarDay, date(FAR, 2, 10)).updated_by == demo.users["city"].id
+    assert db.session.get(CalendarYear, FAR).declared_by == demo.users["city"].id
 
 
 def test_the_cache_sees_local_changes_at_once_and_foreign_ones_after_its_ttl(
@@ -225,33 +232,33 @@ def test_the_city_officer_edits_the_calendar_on_the_page(app, demo):
     client = app.test_client()
     login(client, "city")
 
-    page = client.get("/calendar?year=2027")
+    page = client.get(f"/calendar?year={FAR}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert 'data-status="unknown"' in html and "尚未录入完整" in html
-    token = csrf_token(client, "/calendar?year=2027")
+    token = csrf_token(client, f"/calendar?year={FAR}")
 
     saved = client.post(
-        "/calendar/days?year=2027",
-        data={"csrf_token": token, "day": "2027-02-09", "kind": "holiday", "note": "春节"},
+        f"/calendar/days?year={FAR}",
+        data={"csrf_token": token, "day": f"{FAR}-02-09", "kind": "holiday", "note": "春节"},
     )
-    assert saved.status_code == 302 and saved.location.endswith("/calendar?year=2027")
-    html = client.get("/calendar?year=2027").get_data(as_text=True)
-    assert 'data-date="2027-02-09"' in html and "春节" in html
+    assert saved.status_code == 302 and saved.location.endswith(f"/calendar?year={FAR}")
+    html = client.get(f"/calendar?year={FAR}").get_data(as_text=True)
+    assert f'data-date="{FAR}-02-09"' in html and "春节" in html
 
     declared = client.post(
-        "/calendar/years/2027/declare", data={"csrf_token": token, "declare_note": "国办发明电"}
+        f"/calendar/years/{FAR}/declare", data={"csrf_token": token, "declare_note": "国办发明电"}
     )
     assert declared.status_code == 302
-    html = client.get("/calendar?year=2027").get_data(as_text=True)
+    html = client.get(f"/calendar?year={FAR}").get_data(as_text=True)
     assert 'data-status="declared"' in html and "市人社局 周科长" in html
-    assert services.work_calendar().is_workday(LATER)
+    assert services.work_calendar().is_workday(FAR_WEDNESDAY)
 
     removed = client.post(
-        "/calendar/days/delete?year=2027", data={"csrf_token": token, "day": "2027-02-09"}
+        f"/calendar/days/delete?year={FAR}", data={"csrf_token": token, "day": f"{FAR}-02-09"}
     )
     assert removed.status_code == 302
-    assert services.days_for_year(2027) == []
+    assert services.days_for_year(FAR) == []
 
 
 def test_the_page_shows_refusals_in_chinese(app, demo):
@@ -274,10 +281,10 @@ def test_a_post_without_csrf_token_is_refused(app, demo):
     client = app.test_client()
     login(client, "city")
 
-    response = client.post("/calendar/days", data={"day": "2027-02-09", "kind": "holiday"})
+    response = client.post("/calendar/days", data={"day": f"{FAR}-02-09", "kind": "holiday"})
 
     assert response.status_code == 400
-    assert services.days_for_year(2027) == []
+    assert services.days_for_year(FAR) == []
 
 
 def test_the_page_is_forbidden_to_a_district_officer(app, demo):
@@ -329,15 +336,17 @@ def test_the_api_adds_workdays(app, demo):
 def test_the_api_answers_422_for_an_unknown_year(app, demo):
     client = app.test_client()
     login(client, "city")
+    last = services.work_calendar().known_range()[1]
 
-    response = client.get("/api/v1/calendar/workdays?date=2027-03-03")
-    walk = client.get("/api/v1/calendar/add-workdays?date=2026-12-28&n=10")
+    response = client.get(f"/api/v1/calendar/workdays?date={FAR_WEDNESDAY.isoformat()}")
+    walk = client.get(f"/api/v1/calendar/add-workdays?date={last.isoformat()}&n=10")
 
     assert response.status_code == 422
     body = response.json
     assert set(body) == {"code", "status", "message", "errors"}
     assert body["code"] == "calendar_unknown" and body["status"] == 422
-    assert "2027年" in body["message"] and body["errors"] == {"date": "2027-03-03"}
+    assert f"{FAR}年" in body["message"]
+    assert body["errors"] == {"date": FAR_WEDNESDAY.isoformat()}
     assert walk.status_code == 422 and walk.json["code"] == "calendar_unknown"
 
 
