@@ -6,9 +6,9 @@
 Both servers run the same gunicorn settings (--workers, --threads: gthread when > 1). One
 worker process per CPU by default: on this 2-CPU machine 4 workers x 4 threads spent more of
 both servers' CPU switching between processes (ratio 0.49-0.55 over five runs) than 2 x 8
-(0.55-0.58). The app
-runs with VOUCHER_SEAL_IN_BACKGROUND=1 (audit rows written in the redemption's transaction,
-chained by a per-process sealer thread shortly after; see voucher/redemption/sealing.py).
+(0.55-0.59). The app runs with VOUCHER_SEAL_IN_BACKGROUND=1 (audit rows written in the
+redemption's transaction, chained by a per-process sealer thread shortly after; see
+voucher/redemption/sealing.py).
 
 It creates its own PostgreSQL database (admin URL from BENCH_PG_URL, default
 postgresql://postgres@127.0.0.1:5432/postgres), migrates it, loads the demo data, files a class,
